@@ -1,0 +1,110 @@
+"""Exports: the JSON of SPEC §8 built from the store, and Markdown rendered from that JSON."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.errors import NotFound
+from bot.i18n import t
+from bot.model import Prompt, Reply, Session
+from storage import Store
+
+FORMATS = ("json", "md")
+
+
+def session_export(store: Store, session_id: str) -> dict:
+    """The export document for a session: session, prompts with replies and votes, and totals."""
+    session = store.session(session_id)
+    if session is None:
+        raise NotFound(f"no session with id {session_id!r} (see `hvis session list`)")
+    return build(session, store.prompts(session.id), store.replies(session.id))
+
+
+def build(session: Session, prompts: list[Prompt], replies: list[Reply]) -> dict:
+    """Pure: assemble the export. Anonymous replies carry no user; their pseudonyms never leave the database."""
+    by_prompt: dict[int, list[Reply]] = {}
+    for reply in replies:
+        by_prompt.setdefault(reply.prompt_id, []).append(reply)
+    return {
+        "session": {
+            "id": session.id, "title": session.title, "channel": session.channel, "state": session.state,
+            "timezone": session.timezone, "anonymity": session.anonymity, "language": session.language,
+            "deck": session.deck, "start_at": session.start_at, "closed_at": session.closed_at,
+            "team_id": session.team_id,
+        },
+        "prompts": [
+            {"id": p.key, "position": p.position, "text": p.text, "kind": p.kind, "state": p.state,
+             "options": p.options, "due_at": p.due_at, "posted_at": p.posted_at, "message_ts": p.message_ts,
+             "replies": [_reply(r) for r in by_prompt.get(p.id, [])], "themes": []}
+            for p in prompts
+        ],
+        "stats": {
+            "replies": len(replies),
+            "participants": len({r.author for r in replies}),
+            "by_role": _count(r.role for r in replies),
+            "anonymous_replies": sum(r.anonymous for r in replies),
+            "votes": sum(r.votes for r in replies),
+        },
+    }
+
+
+def _reply(reply: Reply) -> dict:
+    return {"id": reply.id, "user": None if reply.anonymous else reply.user_id, "role": reply.role,
+            "anonymous": reply.anonymous, "source": reply.source, "text": reply.text, "ts": reply.ts,
+            "created_at": reply.created_at, "edited": reply.edited, "votes": reply.votes}
+
+
+def _count(values) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for value in values:
+        counts[value] = counts.get(value, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def to_json(data: dict) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def to_markdown(data: dict, language: str) -> str:
+    """A readable report for the political follow-up; names only where the export carries them."""
+    s = data["session"]
+    tz = ZoneInfo(s["timezone"])
+    start = datetime.fromisoformat(s["start_at"]).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    lines = [f"# {t(language, 'export.title', title=s['title'])}", "",
+             f"- {t(language, 'export.channel')}: <#{s['channel']}>",
+             f"- {t(language, 'export.start')}: {start} ({s['timezone']})",
+             f"- {t(language, 'export.anonymity')}: {s['anonymity']}",
+             f"- {t(language, 'export.totals', **data['stats'])}", "",
+             f"_{t(language, 'export.caveat')}_", ""]
+    for prompt in data["prompts"]:
+        lines += [f"## {t(language, 'export.prompt', number=prompt['position'])}: {prompt['text']}",
+                  f"_{t(language, 'state.' + prompt['state'])}_", ""]
+        replies = sorted(prompt["replies"], key=lambda r: -r["votes"])
+        if not replies:
+            lines += [t(language, "export.no_replies"), ""]
+        for reply in replies:
+            who = t(language, "export.anonymous") if reply["user"] is None else (
+                f"<@{reply['user']}>" if s["anonymity"] in ("named", "choice") else t(language, "export.hidden"))
+            extra = [t(language, f"role.{reply['role']}"), who]
+            if reply["votes"]:
+                extra.append(t(language, "export.votes", votes=reply["votes"]))
+            if reply["edited"]:
+                extra.append(t(language, "export.edited"))
+            text = " ".join(reply["text"].split())
+            lines.append(f"- {text} ({', '.join(extra)})")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def wrapup_text(data: dict) -> str:
+    """The short wrap-up posted in the channel: totals and the most supported idea, never names."""
+    language = data["session"]["language"]
+    text = t(language, "wrapup.text", title=data["session"]["title"], prompts=len(data["prompts"]),
+             replies=data["stats"]["replies"], participants=data["stats"]["participants"])
+    replies = [r for p in data["prompts"] for r in p["replies"] if r["votes"]]
+    if replies:
+        best = max(replies, key=lambda r: r["votes"])
+        text += "\n" + t(language, "wrapup.top", text=best["text"][:200], votes=best["votes"])
+    return text

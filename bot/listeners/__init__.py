@@ -1,0 +1,1 @@
+"""Slack in: each listener reads the payload, calls one service and answers."""

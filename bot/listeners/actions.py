@@ -1,0 +1,40 @@
+"""Button presses on prompt messages and facilitator notices."""
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot import posting, replies
+from bot.context import Hvis
+from bot.errors import HvisError
+
+
+def register(app: App, h: Hvis) -> None:
+    def open_answer(body: dict, ack: Ack, client: WebClient, respond: Respond, anonymous: bool) -> None:
+        ack()
+        try:
+            view = replies.open_answer(h, body["actions"][0]["value"], body["user"]["id"], anonymous)
+        except HvisError as exc:
+            respond(text=str(exc), response_type="ephemeral", replace_original=False)
+            return
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    @app.action("answer")
+    def answer_action(body: dict, ack: Ack, client: WebClient, respond: Respond) -> None:
+        """*Answer*: open the answer modal (named where the mode allows)."""
+        open_answer(body, ack, client, respond, anonymous=False)
+
+    @app.action("answer_anonymously")
+    def answer_anonymously_action(body: dict, ack: Ack, client: WebClient, respond: Respond) -> None:
+        """*Answer anonymously*: the same modal, stored without a name."""
+        open_answer(body, ack, client, respond, anonymous=True)
+
+    @app.action("post_now")
+    def post_now_action(body: dict, ack: Ack, respond: Respond) -> None:
+        """A facilitator posts a missed or failed prompt now."""
+        ack()
+        try:
+            prompt = posting.post_now(h, int(body["actions"][0]["value"]), body["user"]["id"])
+        except HvisError as exc:
+            respond(text=str(exc), response_type="ephemeral", replace_original=False)
+            return
+        respond(text=f"{prompt.text} → {prompt.state}", replace_original=False)

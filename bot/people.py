@@ -1,0 +1,87 @@
+"""Who someone is: keyed pseudonyms for privacy, and the role a reply is tagged with."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import os
+import secrets
+import threading
+import time
+from pathlib import Path
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+log = logging.getLogger(__name__)
+
+
+def load_key(path: Path) -> bytes:
+    """Read the pseudonym key, creating it (mode 0600) on first use.
+
+    The key lives outside the database so that a copy of the database alone cannot be used to
+    test which Slack user wrote an anonymous reply.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        key = bytes.fromhex(path.read_text().strip())
+        if len(key) < 16:
+            raise ValueError(f"{path}: pseudonym key is too short")
+        return key
+    key = secrets.token_bytes(32)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key.hex() + "\n")
+    return key
+
+
+class Pseudonyms:
+    """Keyed, per-session pseudonyms: stable enough for one vote per person and forget-me, unlinkable across sessions."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    def of(self, session_id: str, user_id: str) -> str:
+        message = f"{session_id}\x1f{user_id}".encode()
+        return hmac.new(self._key, message, hashlib.sha256).hexdigest()[:32]
+
+
+class Directory:
+    """Resolves a Slack user's role: configured politicians, roles set by facilitators, guest accounts."""
+
+    def __init__(self, client: WebClient, politicians: frozenset[str], role_of_stored=None, ttl: float = 600) -> None:
+        self._client = client
+        self._politicians = politicians
+        self._role_of_stored = role_of_stored or (lambda team, user: None)
+        self._ttl = ttl
+        self._cache: dict[str, tuple[float, dict]] = {}
+        self._lock = threading.Lock()
+
+    def user(self, user_id: str) -> dict:
+        """users.info, cached for a while: it is rate limited and called on every reply."""
+        with self._lock:
+            hit = self._cache.get(user_id)
+        if hit and time.monotonic() - hit[0] < self._ttl:
+            return hit[1]
+        try:
+            info = self._client.users_info(user=user_id)["user"]
+        except SlackApiError as exc:
+            log.warning("users.info failed (%s); treating the author as an employee", exc.response.get("error"))
+            return {}
+        with self._lock:
+            self._cache[user_id] = (time.monotonic(), info)
+        return info
+
+    def role(self, team_id: str, user_id: str) -> str:
+        """The role a reply made now is tagged with."""
+        if user_id in self._politicians:
+            return "politician"
+        stored = self._role_of_stored(team_id, user_id)
+        if stored:
+            return stored
+        info = self.user(user_id)
+        if info.get("is_restricted") or info.get("is_ultra_restricted"):
+            return "guest"
+        return "employee"

@@ -1,0 +1,127 @@
+"""Block Kit: pure functions from domain data to Slack message and view JSON."""
+
+from __future__ import annotations
+
+import json
+
+from bot.i18n import t
+from bot.model import Prompt, Reply, Session
+
+PROMPT_EVENT = "hvis_prompt"
+ANSWER_EVENT = "hvis_answer"
+ANSWER_CALLBACK = "hvis_answer"
+MAX_ANSWER = 3000
+
+
+def _section(text: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _context(text: str) -> dict:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+
+
+def _button(text: str, action_id: str, value: str, style: str | None = None) -> dict:
+    button = {"type": "button", "text": {"type": "plain_text", "text": text, "emoji": True},
+              "action_id": action_id, "value": value}
+    if style:
+        button["style"] = style
+    return button
+
+
+def answer_buttons(session: Session) -> list[tuple[str, bool]]:
+    """(label key, anonymous?) for each answer button the session's anonymity mode offers."""
+    return {
+        "named": [("button.answer", False)],
+        "confidential": [("button.answer_confidential", False)],
+        "anonymous": [("button.answer_anonymously", True)],
+        "choice": [("button.answer", False), ("button.answer_anonymously", True)],
+    }[session.anonymity]
+
+
+def prompt_message(session: Session, prompt: Prompt) -> dict:
+    """The chat.postMessage arguments for a prompt: text, blocks and metadata naming session and prompt."""
+    lang = session.language
+    blocks = [
+        {"type": "header", "text": {"type": "plain_text", "text": t(lang, "prompt.header"), "emoji": True}},
+        _section(f"*{prompt.text}*"),
+    ]
+    if prompt.help:
+        blocks.append(_context(prompt.help))
+    if prompt.kind == "vote":
+        blocks.append(_section("\n".join(f"• {option}" for option in prompt.options)))
+    if prompt.kind == "scale" and prompt.scale_labels:
+        blocks.append(_context(t(lang, "prompt.scale_range", low=prompt.scale_labels[0], high=prompt.scale_labels[1])))
+    blocks.append(_context(t(lang, f"prompt.how_{prompt.kind}") + "\n" + t(lang, f"mode.{session.anonymity}")))
+    buttons = [
+        _button(t(lang, key), "answer_anonymously" if anonymous else "answer", str(prompt.id),
+                None if anonymous else "primary")
+        for key, anonymous in answer_buttons(session)
+    ]
+    blocks.append({"type": "actions", "block_id": f"prompt-{prompt.id}", "elements": buttons})
+    return {
+        "text": f"{t(lang, 'prompt.header')} {prompt.text}",
+        "blocks": blocks,
+        "metadata": {"event_type": PROMPT_EVENT,
+                     "event_payload": {"session_id": session.id, "prompt_id": prompt.id, "prompt_key": prompt.key}},
+        "unfurl_links": False,
+    }
+
+
+def answer_modal(session: Session, prompt: Prompt, anonymous: bool) -> dict:
+    """The answer modal for a prompt; private_metadata carries only ids and the anonymity choice."""
+    lang = session.language
+    note = "modal.anonymous_note" if anonymous else (
+        "modal.named_note" if session.anonymity in ("named", "choice") else "modal.confidential_note")
+    if prompt.kind == "open":
+        element = {"type": "plain_text_input", "action_id": "value", "multiline": True, "max_length": MAX_ANSWER,
+                   "placeholder": {"type": "plain_text", "text": t(lang, "modal.placeholder")}}
+        label = t(lang, "modal.label")
+    else:
+        choices = prompt.options if prompt.kind == "vote" else [str(n) for n in range(1, 6)]
+        element = {"type": "radio_buttons", "action_id": "value", "options": [
+            {"text": {"type": "plain_text", "text": choice[:75]}, "value": choice} for choice in choices]}
+        label = t(lang, "modal.choose" if prompt.kind == "vote" else "modal.scale")
+    return {
+        "type": "modal",
+        "callback_id": ANSWER_CALLBACK,
+        "private_metadata": json.dumps({"prompt_id": prompt.id, "anonymous": anonymous}),
+        "title": {"type": "plain_text", "text": t(lang, "modal.title")},
+        "submit": {"type": "plain_text", "text": t(lang, "modal.submit")},
+        "close": {"type": "plain_text", "text": t(lang, "modal.close")},
+        "blocks": [
+            _section(f"*{prompt.text}*"),
+            {"type": "input", "block_id": "answer", "label": {"type": "plain_text", "text": label}, "element": element},
+            _context(t(lang, note)),
+        ],
+    }
+
+
+def answer_post(session: Session, reply: Reply) -> dict:
+    """The bot's post of a modal answer into the prompt's thread, named only where the mode allows."""
+    lang = session.language
+    if reply.anonymous:
+        byline = t(lang, "answer.anonymous")
+    elif session.anonymity in ("named", "choice") and reply.user_id:
+        byline = t(lang, "answer.named", user=reply.user_id)
+    else:
+        byline = t(lang, "answer.hidden")
+    return {
+        "text": f"{byline} {reply.text}",
+        "blocks": [_context(byline), _section(reply.text[:MAX_ANSWER])],
+        "metadata": {"event_type": ANSWER_EVENT, "event_payload": {"reply_id": reply.id}},
+        "unfurl_links": False,
+    }
+
+
+def missed_notice(session: Session, prompt: Prompt, due_local: str) -> dict:
+    lang = session.language
+    text = t(lang, "facilitator.missed", prompt=prompt.text, title=session.title, due=due_local)
+    return {"text": text, "blocks": [
+        _section(text),
+        {"type": "actions", "elements": [_button(t(lang, "button.post_now"), "post_now", str(prompt.id), "primary")]},
+    ]}
+
+
+def text_message(text: str) -> dict:
+    return {"text": text, "blocks": [_section(text)]}

@@ -1,0 +1,147 @@
+"""Reply use cases: thread replies, modal answers, edits, deletions and votes. Stored before Slack hears back."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+
+from bot import render
+from bot.context import Hvis
+from bot.errors import BadInput, NotAllowed
+from bot.i18n import t
+from bot.model import Reply, Session
+from bot.schedule import iso
+
+log = logging.getLogger(__name__)
+MAX_TEXT = 40_000  # Slack's own limit for a message's text
+# Message subtypes that are a person's reply; all others (joins, topic changes, bot posts, …) are ignored.
+REPLY_SUBTYPES = (None, "thread_broadcast", "file_share")
+
+
+def clean_text(text: str | None) -> str:
+    """Text as stored: no NUL bytes (they break C string handling downstream), at most Slack's length."""
+    return (text or "").replace("\x00", "").strip()[:MAX_TEXT]
+
+
+def _new_reply(h: Hvis, session: Session, prompt_id: int, user_id: str, anonymous: bool, text: str,
+               source: str, ts: str | None = None, origin: str | None = None) -> Reply:
+    now = iso(h.clock.now())
+    anonymous = anonymous or session.anonymity == "anonymous"
+    return Reply(
+        id=secrets.token_hex(6), team_id=session.team_id, session_id=session.id, prompt_id=prompt_id,
+        channel=session.channel, ts=ts, source=source, user_id=None if anonymous else user_id,
+        author=h.pseudonyms.of(session.id, user_id), anonymous=anonymous,
+        role=h.directory.role(session.team_id, user_id), text=text, created_at=now, updated_at=now, origin=origin,
+    )
+
+
+def message(h: Hvis, event: dict, event_id: str | None) -> object:
+    """Route a `message` event by subtype: an edit, a deletion, or possibly a thread reply."""
+    subtype = event.get("subtype")
+    if subtype == "message_changed":
+        return edited(h, event, event_id)
+    if subtype == "message_deleted":
+        return deleted(h, event, event_id)
+    return thread_reply(h, event, event_id)
+
+
+def thread_reply(h: Hvis, event: dict, event_id: str | None) -> Reply | None:
+    """A message in a prompt's thread becomes a reply (once, however often Slack delivers it)."""
+    if event.get("bot_id") or event.get("subtype") not in REPLY_SUBTYPES or not event.get("user"):
+        return None
+    thread_ts, ts = event.get("thread_ts"), event.get("ts")
+    if not thread_ts or thread_ts == ts:
+        return None
+    prompt = h.store.prompt_by_message(event.get("channel", ""), thread_ts)
+    if prompt is None:
+        return None
+    session = h.store.session(prompt.session_id)
+    if session.state == "closed":
+        return None
+    reply = _new_reply(h, session, prompt.id, event["user"], False, clean_text(event.get("text")), "thread", ts=ts)
+    if not h.store.add_reply(reply, event_id, iso(h.clock.now())):
+        return None
+    if session.anonymity in ("confidential", "anonymous"):
+        h.later(lambda: _tell_about_button_once(h, session, event["user"], reply.author))
+    return reply
+
+
+def _tell_about_button_once(h: Hvis, session: Session, user_id: str, person: str) -> None:
+    if not h.store.first_notice(session.team_id, session.id, person, "use_button"):
+        return
+    key = "button.answer_anonymously" if session.anonymity == "anonymous" else "button.answer_confidential"
+    button = t(session.language, key)
+    h.client.chat_postEphemeral(channel=session.channel, user=user_id,
+                                text=t(session.language, "notice.use_button", button=button))
+
+
+def edited(h: Hvis, event: dict, event_id: str | None) -> bool:
+    """message_changed: the reply takes the new text and is marked edited."""
+    message = event.get("message") or {}
+    if not message.get("ts") or message.get("bot_id"):
+        return False
+    return h.store.edit_reply(event.get("team") or "", event.get("channel", ""), message["ts"],
+                              clean_text(message.get("text")), event_id, iso(h.clock.now()))
+
+
+def deleted(h: Hvis, event: dict, event_id: str | None) -> bool:
+    """message_deleted: the reply and its votes are removed."""
+    ts = event.get("deleted_ts") or (event.get("previous_message") or {}).get("ts")
+    if not ts:
+        return False
+    return h.store.delete_reply(event.get("team") or "", event.get("channel", ""), ts, event_id, iso(h.clock.now()))
+
+
+def _is_vote(h: Hvis, event: dict) -> bool:
+    # Skin tones arrive as "+1::skin-tone-3" and still count as the same vote.
+    return event.get("reaction", "").split("::")[0] == h.settings.vote_reaction and \
+        (event.get("item") or {}).get("type") == "message"
+
+
+def reaction(h: Hvis, event: dict, event_id: str | None, added: bool) -> bool:
+    """A vote reaction added to or removed from a reply; one vote per person per reply."""
+    if not _is_vote(h, event) or not event.get("user"):
+        return False
+    item = event["item"]
+    reply = h.store.reply_by_message(item.get("channel", ""), item.get("ts", ""))
+    if reply is None:
+        return False
+    voter = h.pseudonyms.of(reply.session_id, event["user"])
+    now = iso(h.clock.now())
+    if added:
+        return h.store.add_vote(reply.team_id, reply.id, voter, "reaction", event_id, now)
+    return h.store.remove_vote(reply.team_id, reply.id, voter, event_id, now)
+
+
+def open_answer(h: Hvis, prompt_id: str, user_id: str, anonymous: bool) -> dict:
+    """The modal for an *Answer* button press, or NotAllowed with a message for the person."""
+    prompt = h.store.prompt(int(prompt_id)) if prompt_id.isdigit() else None
+    if prompt is None:
+        raise NotAllowed("that question no longer exists")
+    session = h.store.session(prompt.session_id)
+    if session.state == "closed":
+        raise NotAllowed(t(session.language, "notice.closed", title=session.title))
+    return render.answer_modal(session, prompt, anonymous or session.anonymity == "anonymous")
+
+
+def modal_answer(h: Hvis, view: dict, user_id: str) -> Reply | None:
+    """A submitted answer modal becomes a reply (once per view); the tick posts it into the thread."""
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+        prompt = h.store.prompt(int(meta["prompt_id"]))
+    except (ValueError, KeyError, TypeError):
+        raise BadInput("the answer form was not recognised") from None
+    if prompt is None:
+        raise NotAllowed("that question no longer exists")
+    session = h.store.session(prompt.session_id)
+    if session.state == "closed":
+        raise NotAllowed(t(session.language, "notice.closed", title=session.title))
+    value = ((view.get("state") or {}).get("values") or {}).get("answer", {}).get("value", {})
+    text = clean_text(value.get("value") or (value.get("selected_option") or {}).get("value"))
+    if not text:
+        raise BadInput(t(session.language, "modal.empty"))
+    anonymous = bool(meta.get("anonymous")) and session.anonymity in ("anonymous", "choice")
+    reply = _new_reply(h, session, prompt.id, user_id, anonymous, text, "modal", origin=f"view:{view.get('id')}")
+    h.store.add_reply(reply, None, iso(h.clock.now()))
+    return reply

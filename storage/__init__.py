@@ -1,0 +1,266 @@
+"""The SQLite store: the only code that touches sqlite_utils. Verbs over the dataclasses of bot.model.
+
+Durability: WAL with synchronous=NORMAL. A commit survives the process being killed (SIGKILL,
+crash), which is what "an acknowledged reply is never lost" needs; only a power cut or OS crash
+can lose the last few commits, and that trade buys ~10x the write rate of synchronous=FULL.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from contextlib import contextmanager
+from dataclasses import asdict, fields
+from pathlib import Path
+from typing import Iterator
+
+from sqlite_utils import Database
+
+from bot.model import Prompt, Reply, Session
+from storage.migrations import migrations
+
+_SESSION_COLUMNS = [f.name for f in fields(Session) if f.name != "facilitators"]
+_PROMPT_COLUMNS = [f.name for f in fields(Prompt)]
+_REPLY_COLUMNS = [f.name for f in fields(Reply) if f.name != "votes"]
+
+
+class Store:
+    """One database file; one connection per thread (Bolt's listener threads and the scheduler's differ)."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._local = threading.local()
+
+    @property
+    def db(self) -> Database:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            conn = sqlite3.connect(str(self.path), timeout=30)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            db = self._local.db = Database(conn, execute_plugins=False)
+        return db
+
+    def migrate(self) -> "Store":
+        """Create or upgrade the schema; safe to call from several processes."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.write():
+            migrations.apply(self.db)
+        return self
+
+    @contextmanager
+    def write(self) -> Iterator[Database]:
+        """A write transaction that takes the write lock up front, so concurrent writers queue instead of failing."""
+        db = self.db
+        if db.conn.in_transaction:
+            with db.atomic():
+                yield db
+            return
+        db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.conn.rollback()
+            raise
+        db.conn.commit()
+
+    def close(self) -> None:
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.conn.close()
+            self._local.db = None
+
+    def healthy(self) -> bool:
+        try:
+            self.db.execute("SELECT 1").fetchone()
+            return True
+        except sqlite3.Error:
+            return False
+
+    # sessions -------------------------------------------------------------------------------
+
+    def create_session(self, session: Session, prompts: list[Prompt]) -> None:
+        """Store a session with its facilitators and prompts, all or nothing."""
+        with self.write() as db:
+            db["sessions"].insert({k: v for k, v in asdict(session).items() if k in _SESSION_COLUMNS})
+            db["session_facilitators"].insert_all(
+                {"team_id": session.team_id, "session_id": session.id, "user_id": user}
+                for user in session.facilitators
+            )
+            for prompt in prompts:
+                row = asdict(prompt)
+                row.pop("id")
+                row["options"], row["scale_labels"] = json.dumps(prompt.options), json.dumps(prompt.scale_labels)
+                prompt.id = db["prompts"].insert(row).last_pk
+
+    def session(self, session_id: str) -> Session | None:
+        found = self.sessions(session_id=session_id)
+        return found[0] if found else None
+
+    def sessions(self, states: tuple[str, ...] | None = None, channel: str | None = None,
+                 session_id: str | None = None) -> list[Session]:
+        sql, params = "SELECT * FROM sessions WHERE 1=1", []
+        if session_id:
+            sql += " AND id = ?"
+            params.append(session_id)
+        if states:
+            sql += f" AND state IN ({','.join('?' * len(states))})"
+            params += list(states)
+        if channel:
+            sql += " AND channel = ?"
+            params.append(channel)
+        return [self._session(row) for row in self.db.query(sql + " ORDER BY start_at, id", params)]
+
+    def _session(self, data: dict) -> Session:
+        data["anonymity_fixed"] = bool(data["anonymity_fixed"])
+        users = self.db.execute(
+            "SELECT user_id FROM session_facilitators WHERE session_id = ? ORDER BY user_id", [data["id"]]
+        ).fetchall()
+        return Session(**data, facilitators=tuple(u[0] for u in users))
+
+    def update_session(self, session_id: str, **changes: object) -> None:
+        with self.write() as db:
+            db["sessions"].update(session_id, changes)
+
+    # prompts --------------------------------------------------------------------------------
+
+    def prompts(self, session_id: str) -> list[Prompt]:
+        return self._prompts("session_id = ? ORDER BY position", [session_id])
+
+    def prompt(self, prompt_id: int) -> Prompt | None:
+        found = self._prompts("id = ?", [prompt_id])
+        return found[0] if found else None
+
+    def prompt_by_message(self, channel: str, ts: str) -> Prompt | None:
+        found = self._prompts(
+            "message_ts = ? AND session_id IN (SELECT id FROM sessions WHERE channel = ?)", [ts, channel]
+        )
+        return found[0] if found else None
+
+    def prompts_to_post(self, now: str) -> list[Prompt]:
+        """Prompts of scheduled or running sessions that are due and not yet out (or caught mid-post)."""
+        return self._prompts(
+            "state IN ('pending', 'posting') AND due_at <= ? AND session_id IN "
+            "(SELECT id FROM sessions WHERE state IN ('scheduled', 'running')) ORDER BY due_at, position",
+            [now],
+        )
+
+    def _prompts(self, where: str, params: list) -> list[Prompt]:
+        rows = self.db.query(f"SELECT {', '.join(_PROMPT_COLUMNS)} FROM prompts WHERE {where}", params)
+        prompts = []
+        for row in rows:
+            row["options"], row["scale_labels"] = json.loads(row["options"]), json.loads(row["scale_labels"])
+            prompts.append(Prompt(**row))
+        return prompts
+
+    def claim_prompt(self, prompt_id: int) -> bool:
+        """Mark a prompt as being posted; False if another tick already holds or finished it."""
+        with self.write() as db:
+            cursor = db.execute(
+                "UPDATE prompts SET state = 'posting', attempts = attempts + 1 "
+                "WHERE id = ? AND state IN ('pending', 'posting')", [prompt_id])
+            return cursor.rowcount == 1
+
+    def update_prompt(self, prompt_id: int, **changes: object) -> None:
+        with self.write() as db:
+            db["prompts"].update(prompt_id, changes)
+
+    # replies --------------------------------------------------------------------------------
+
+    def seen_event(self, db: Database, event_id: str | None, team_id: str, now: str) -> bool:
+        """Inside a write: record `event_id`, or return True if it was already handled (a Slack retry)."""
+        if not event_id:
+            return False
+        cursor = db.execute(
+            "INSERT OR IGNORE INTO events (event_id, team_id, received_at) VALUES (?, ?, ?)",
+            [event_id, team_id, now])
+        return cursor.rowcount == 0
+
+    def add_reply(self, reply: Reply, event_id: str | None, now: str) -> bool:
+        """Store a reply once per event (and once per message or modal view); False for a duplicate."""
+        with self.write() as db:
+            if self.seen_event(db, event_id, reply.team_id, now):
+                return False
+            row = {k: v for k, v in asdict(reply).items() if k in _REPLY_COLUMNS}
+            cursor = db.execute(
+                f"INSERT OR IGNORE INTO replies ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                list(row.values()))
+            return cursor.rowcount == 1
+
+    def edit_reply(self, team_id: str, channel: str, ts: str, text: str, event_id: str | None, now: str) -> bool:
+        with self.write() as db:
+            if self.seen_event(db, event_id, team_id, now):
+                return False
+            cursor = db.execute(
+                "UPDATE replies SET text = ?, edited = 1, updated_at = ? WHERE channel = ? AND ts = ? AND text != ?",
+                [text, now, channel, ts, text])
+            return cursor.rowcount == 1
+
+    def delete_reply(self, team_id: str, channel: str, ts: str, event_id: str | None, now: str) -> bool:
+        with self.write() as db:
+            if self.seen_event(db, event_id, team_id, now):
+                return False
+            return db.execute("DELETE FROM replies WHERE channel = ? AND ts = ?", [channel, ts]).rowcount == 1
+
+    def reply_by_message(self, channel: str, ts: str) -> Reply | None:
+        found = self._replies("r.channel = ? AND r.ts = ?", [channel, ts])
+        return found[0] if found else None
+
+    def replies(self, session_id: str) -> list[Reply]:
+        return self._replies("r.session_id = ? ORDER BY r.created_at, r.rowid", [session_id])
+
+    def replies_to_post(self) -> list[Reply]:
+        """Modal answers stored but not yet posted into their prompt's thread."""
+        return self._replies("r.source = 'modal' AND r.ts IS NULL ORDER BY r.created_at", [])
+
+    def set_reply_ts(self, reply_id: str, ts: str) -> None:
+        with self.write() as db:
+            db.execute("UPDATE replies SET ts = ? WHERE id = ?", [ts, reply_id])
+
+    def _replies(self, where: str, params: list) -> list[Reply]:
+        columns = ", ".join(f"r.{c}" for c in _REPLY_COLUMNS)
+        rows = self.db.query(
+            f"SELECT {columns}, (SELECT COUNT(*) FROM votes v WHERE v.reply_id = r.id) AS votes "
+            f"FROM replies r WHERE {where}", params)
+        replies = []
+        for row in rows:
+            row["anonymous"], row["edited"] = bool(row["anonymous"]), bool(row["edited"])
+            replies.append(Reply(**row))
+        return replies
+
+    # votes ----------------------------------------------------------------------------------
+
+    def add_vote(self, team_id: str, reply_id: str, voter: str, source: str, event_id: str | None, now: str) -> bool:
+        with self.write() as db:
+            if self.seen_event(db, event_id, team_id, now):
+                return False
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO votes (team_id, reply_id, voter, source, created_at) VALUES (?, ?, ?, ?, ?)",
+                [team_id, reply_id, voter, source, now])
+            return cursor.rowcount == 1
+
+    def remove_vote(self, team_id: str, reply_id: str, voter: str, event_id: str | None, now: str) -> bool:
+        with self.write() as db:
+            if self.seen_event(db, event_id, team_id, now):
+                return False
+            return db.execute("DELETE FROM votes WHERE reply_id = ? AND voter = ?", [reply_id, voter]).rowcount == 1
+
+    # people and notices ---------------------------------------------------------------------
+
+    def role_of(self, team_id: str, user_id: str) -> str | None:
+        row = self.db.execute("SELECT role FROM people WHERE team_id = ? AND user_id = ?", [team_id, user_id]).fetchone()
+        return row[0] if row else None
+
+    def first_notice(self, team_id: str, session_id: str, person: str, kind: str) -> bool:
+        """Record that `person` was told `kind` in this session; True only the first time."""
+        with self.write() as db:
+            return db.execute(
+                "INSERT OR IGNORE INTO notices (team_id, session_id, person, kind) VALUES (?, ?, ?, ?)",
+                [team_id, session_id, person, kind]).rowcount == 1
+
+    def count_reply_post(self, reply_id: str) -> None:
+        """Note an attempt to post a modal answer, so a restart looks for it before posting again."""
+        with self.write() as db:
+            db.execute("UPDATE replies SET post_attempts = post_attempts + 1 WHERE id = ?", [reply_id])

@@ -1,0 +1,96 @@
+"""Test helpers: ids of the stand-in workspace, waiting without fixed sleeps, running the bot as a process."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+SECRET = "test-signing-secret"
+TEAM = "T0HVIS"
+CHANNEL = "CTHEMEDAY"
+USERS = [f"U0EMP{n:04d}" for n in range(1, 11)]
+POLITICIAN = "U0POLITIC1"
+GUEST = "U0GUEST001"
+FACILITATOR = "U0FACILIT1"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def wait_until(condition, what: str = "condition", timeout: float = 15.0, interval: float = 0.02):
+    """Poll `condition` until it is truthy; fail naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(interval)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def cli_env(db: Path, stub=None, **extra: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "HVIS_"))}
+    env.update(HVIS_DB=str(db), NO_PROXY="127.0.0.1,localhost", PYTHONPATH=str(ROOT))
+    if stub is not None:
+        env.update(SLACK_BOT_TOKEN=stub.bot_token, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=stub.api_url)
+    env.update(extra)
+    return env
+
+
+def hvis(*args: str, env: dict, cwd: Path) -> subprocess.CompletedProcess:
+    """Run the real command line in its own process."""
+    return subprocess.run([sys.executable, "-m", "bot", *args], env=env, cwd=cwd, capture_output=True,
+                          text=True, timeout=60)
+
+
+class BotProcess:
+    """`hvis run` in HTTP mode as a separate process, so tests can kill it like a crash would."""
+
+    def __init__(self, stub, db: Path, cwd: Path, **extra: str) -> None:
+        self.port = free_port()
+        self.env = cli_env(db, stub, PORT=str(self.port), HVIS_FACILITATORS=FACILITATOR, **extra)
+        self.cwd = cwd
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+        self.log = cwd / f"bot-{self.port}.log"
+
+    def start(self) -> "BotProcess":
+        self.proc = subprocess.Popen([sys.executable, "-m", "bot", "run"], env=self.env, cwd=self.cwd,
+                                     stdout=self.log.open("ab"), stderr=subprocess.STDOUT)
+        wait_until(self.healthy, f"the bot on port {self.port} to be healthy (log: {self.log})", timeout=30)
+        return self
+
+    def healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.url + "/healthz", timeout=1) as answer:
+                return answer.status == 200 and json.loads(answer.read())["ok"]
+        except OSError:
+            if self.proc and self.proc.poll() is not None:
+                raise AssertionError(f"the bot exited with {self.proc.returncode}: {self.log.read_text()[-2000:]}")
+            return False
+
+    def kill(self) -> None:
+        """SIGKILL: no clean-up, like a crash or a pulled plug on the process."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()

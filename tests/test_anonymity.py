@@ -1,0 +1,64 @@
+"""Anonymous answers stay anonymous: not in exports, not in the database's text, not in Slack posts."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot import export
+from tests.conftest import start_session
+from tests.support import CHANNEL, USERS, wait_until
+
+SECRET_USER = USERS[4]
+
+
+def _answer_through_modal(stub, bot, prompt, user, text, action="answer_anonymously"):
+    stub.click(user, CHANNEL, prompt.message_ts, action, str(prompt.id))
+    view = wait_until(lambda: stub.last_view(user), "the answer modal")
+    delivery = stub.submit_view(user, view["id"], {"answer": {"value": text}})
+    assert delivery.status == 200
+    return wait_until(lambda: [r for r in bot.h.store.replies(prompt.session_id) if r.text == text and r.ts],
+                      "the answer posted in the thread")[0]
+
+
+def _database_text(settings) -> bytes:
+    bot_files = [settings.db_path, settings.db_path.with_name(settings.db_path.name + "-wal")]
+    return b"".join(path.read_bytes() for path in bot_files if path.exists())
+
+
+def test_anonymous_modal_answer_leaves_no_trace_of_its_author(bot, live_session, stub, settings, tmp_path):
+    session, prompt = live_session
+    reply = _answer_through_modal(stub, bot, prompt, SECRET_USER, "Jeg tør ikke sige det højt, men …")
+    stub.react(USERS[0], CHANNEL, reply.ts, "+1")
+
+    data = export.session_export(bot.h.store, session.id)
+    [answer] = data["prompts"][0]["replies"]
+    assert answer["user"] is None and answer["text"] == "Jeg tør ikke sige det højt, men …"
+    assert answer["votes"] == 1
+    for text in (export.to_json(data), export.to_markdown(data, "da"), export.to_markdown(data, "en")):
+        assert SECRET_USER not in text
+    assert SECRET_USER.encode() not in _database_text(settings)
+    thread_post = stub.message(CHANNEL, reply.ts)
+    assert SECRET_USER not in json.dumps(thread_post) and "Anonymt svar" in thread_post["text"]
+
+
+def test_anonymous_session_stores_no_author_even_for_thread_replies(bot, clock, stub, settings):
+    session, prompt = start_session(bot, clock, stub, anonymity="anonymous")
+    stub.post_as_user(SECRET_USER, CHANNEL, "Et svar i tråden", thread_ts=prompt.message_ts)
+    [answer] = export.session_export(bot.h.store, session.id)["prompts"][0]["replies"]
+    assert answer["user"] is None
+    assert SECRET_USER.encode() not in _database_text(settings)
+    tip = wait_until(lambda: stub.ephemerals(channel=CHANNEL, user=SECRET_USER), "the private tip")
+    assert "Svar anonymt" in tip[0]["text"]
+    stub.post_as_user(SECRET_USER, CHANNEL, "Et svar mere", thread_ts=prompt.message_ts)
+    wait_until(lambda: len(bot.h.store.replies(session.id)) == 2, "the second reply")
+    assert len(stub.ephemerals(channel=CHANNEL, user=SECRET_USER)) == 1, "the tip is given once"
+
+
+@pytest.mark.parametrize("mode,named", [("named", True), ("choice", True), ("confidential", False)])
+def test_named_modal_answer_is_posted_with_a_name_only_where_the_mode_shows_names(bot, clock, stub, mode, named):
+    session, prompt = start_session(bot, clock, stub, anonymity=mode)
+    reply = _answer_through_modal(stub, bot, prompt, USERS[0], f"Navngivet svar i {mode}", action="answer")
+    assert (USERS[0] in stub.message(CHANNEL, reply.ts)["text"]) is named
+    assert reply.user_id == USERS[0]

@@ -1,0 +1,91 @@
+"""Prompts go out at their time, exactly once, through rate limits, server errors and crashes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot import posting, render, sessions
+from bot.decks import load_deck
+from tests.support import CHANNEL, FACILITATOR, TEAM, wait_until
+
+
+def _create(bot, clock, start):
+    return sessions.create_session(bot.h.store, load_deck("velfaerd"), title="Temadag", channel=CHANNEL,
+                                   start=start, timezone="Europe/Copenhagen", language="da", anonymity="choice",
+                                   facilitators=[FACILITATOR], now=clock.now(), team_id=TEAM)
+
+
+def _prompt_posts(stub, prompt_id):
+    return [c for c in stub.calls_to("chat.postMessage") if c.status == 200
+            and (c.args.get("metadata") or {}).get("event_payload", {}).get("prompt_id") == prompt_id]
+
+
+def test_prompt_is_posted_once_when_it_falls_due(bot, clock, stub):
+    session = _create(bot, clock, clock.now() + timedelta(minutes=10))
+    first = bot.h.store.prompts(session.id)[0]
+    for _ in range(3):
+        posting.tick(bot.h)
+    assert _prompt_posts(stub, first.id) == []
+    clock.advance(minutes=10)
+    wait_until(lambda: bot.h.store.prompt(first.id).state == "posted", "the first prompt")
+    for _ in range(3):
+        posting.tick(bot.h)
+    [call] = _prompt_posts(stub, first.id)
+    assert call.args["channel"] == CHANNEL and first.text in call.args["text"]
+    assert bot.h.store.session(session.id).state == "running"
+    assert bot.h.store.prompts(session.id)[1].state == "pending"
+
+
+def test_rate_limited_post_is_retried_and_goes_out_once(bot, clock, stub):
+    stub.inject("chat.postMessage", status=429, retry_after=1, times=1)
+    session = _create(bot, clock, clock.now())
+    first = bot.h.store.prompts(session.id)[0]
+    wait_until(lambda: bot.h.store.prompt(first.id).state == "posted", "the first prompt", timeout=20)
+    assert [c.status for c in stub.calls_to("chat.postMessage")][:2] == [429, 200]
+    assert len(_prompt_posts(stub, first.id)) == 1
+    assert len([m for m in stub.messages(CHANNEL) if (m.get("metadata") or {}).get("event_type") == render.PROMPT_EVENT]) == 1
+
+
+def test_prompt_that_keeps_failing_is_marked_failed_and_facilitators_told(bot, clock, stub):
+    stub.inject("chat.postMessage", status=500, times=9)
+    session = _create(bot, clock, clock.now())
+    first = bot.h.store.prompts(session.id)[0]
+    wait_until(lambda: bot.h.store.prompt(first.id).state == "failed", "the prompt to fail", timeout=30)
+    told = wait_until(lambda: [c for c in stub.calls_to("chat.postMessage")
+                               if c.status == 200 and c.args["channel"] == FACILITATOR], "the facilitator's notice")
+    assert "kunne ikke sendes" in told[0].args["text"]
+    assert _prompt_posts(stub, first.id) == []
+
+
+def test_bot_not_in_channel_fails_at_once_with_advice(bot, clock, stub):
+    stub.inject("chat.postMessage", error="not_in_channel", times=1)
+    session = _create(bot, clock, clock.now())
+    first = bot.h.store.prompts(session.id)[0]
+    wait_until(lambda: bot.h.store.prompt(first.id).state == "failed", "the prompt to fail")
+    assert bot.h.store.prompt(first.id).error == "not_in_channel"
+    told = wait_until(lambda: [c for c in stub.calls_to("chat.postMessage") if c.args.get("channel") == FACILITATOR],
+                      "the notice")
+    assert "/invite" in told[0].args["text"]
+
+
+def test_crash_after_slack_took_the_post_does_not_post_twice(bot, clock, stub):
+    session = _create(bot, clock, clock.now() + timedelta(minutes=5))
+    first = bot.h.store.prompts(session.id)[0]
+    # What a crash leaves behind: the prompt claimed, Slack holding the message, the database not told.
+    assert bot.h.store.claim_prompt(first.id)
+    message = bot.h.client.chat_postMessage(channel=CHANNEL, **render.prompt_message(session, first))
+    clock.advance(minutes=5)
+    wait_until(lambda: bot.h.store.prompt(first.id).state == "posted", "recovery")
+    assert bot.h.store.prompt(first.id).message_ts == message["ts"]
+    assert len(_prompt_posts(stub, first.id)) == 1
+
+
+def test_closing_a_session_posts_a_wrap_up_and_dms_the_export(bot, live_session, stub, clock):
+    session, prompt = live_session
+    stub.post_as_user("U0EMP0001", CHANNEL, "En god idé", thread_ts=prompt.message_ts)
+    sessions.close_session(bot.h.store, session.id, clock.now())
+    wait_until(lambda: len(stub.files) == 2, "the export files")
+    assert {f["filename"] for f in stub.files} == {f"hvis-{session.id}.md", f"hvis-{session.id}.json"}
+    assert all(f["channel_id"].startswith("D") for f in stub.files)
+    wrap = [m for m in stub.messages(CHANNEL) if "Tak for i dag" in (m.get("text") or "")]
+    assert len(wrap) == 1 and "1 svar" in wrap[0]["text"]
