@@ -7,10 +7,12 @@ import json
 import logging
 import os
 import signal
+import sqlite3
 import sys
 from pathlib import Path
 
 from dotenv import load_dotenv
+from slack_sdk.errors import SlackApiError
 
 from bot import export, sessions
 from bot.clock import Clock
@@ -75,8 +77,20 @@ def main(argv: list[str] | None = None) -> int:
     except HvisError as exc:
         print(f"hvis: {exc}", file=sys.stderr)
         return exc.exit_code
+    except (OSError, sqlite3.Error, SlackApiError) as exc:
+        # Not the user's input but the machine or Slack: one line, exit 1 (the bot's own log keeps tracebacks).
+        print(f"hvis: {_one_line(exc)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _one_line(exc: Exception) -> str:
+    if isinstance(exc, SlackApiError):
+        return f"Slack answered {exc.response.get('error') or exc.response.status_code}"
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{exc.filename}: {exc.strerror or exc}"
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def run_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -113,12 +127,12 @@ def session_command(args: argparse.Namespace, settings: Settings) -> int:
     store = Store(settings.db_path).migrate()
     now = Clock().now()
     if args.action == "create":
-        tz = args.tz or settings.timezone
+        tz = settings.timezone if args.tz is None else args.tz
         check_timezone(tz, "--tz")
         deck = load_deck(args.deck)
         session = sessions.create_session(
             store, deck, title=args.title, channel=args.channel, start=parse_start(args.start, tz), timezone=tz,
-            language=args.language or deck.language, anonymity=args.anonymity, facilitators=args.facilitator,
+            language=args.language or settings.language, anonymity=args.anonymity, facilitators=args.facilitator,
             now=now, team_id=args.team)
         print(session.id)
         return 0

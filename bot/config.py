@@ -72,13 +72,13 @@ def _ids(raw: str) -> frozenset[str]:
     return frozenset(part.strip() for part in raw.split(",") if part.strip())
 
 
-def _int(env: str, raw: str, low: int) -> int:
+def _int(env: str, raw: str, low: int, high: int = 2**31) -> int:
     try:
         value = int(raw)
     except ValueError:
         raise BadInput(f"{env}={raw!r} is not a whole number") from None
-    if value < low:
-        raise BadInput(f"{env}={raw!r} must be at least {low}")
+    if not low <= value <= high:
+        raise BadInput(f"{env}={raw!r} must be between {low} and {high}")
     return value
 
 
@@ -106,7 +106,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         signing_secret=raw["signing_secret"],
         app_token=raw["app_token"],
         api_url=raw["api_url"] or "https://slack.com/api/",
-        port=_int(env_of["port"], raw["port"], 1),
+        port=_int(env_of["port"], raw["port"], 1, 65535),
         db_path=Path(raw["db_path"] or "hvis.db"),
         facilitators=_ids(raw["facilitators"]),
         politicians=_ids(raw["politicians"]),

@@ -68,9 +68,9 @@ def parse_time(raw: object, where: str) -> TimeSpec:
     raise BadInput(f"{where}: {raw!r} is not a time (use an offset like +45m or +1h30m, or a clock time like 10:30)")
 
 
-def resolve_deck_path(name_or_path: str | None, cwd: Path | None = None) -> Path:
+def resolve_deck_path(name_or_path: str | Path | None, cwd: Path | None = None) -> Path:
     """Find a deck by path, or by name under ./prompts/ or the shipped prompts/ folder."""
-    name = name_or_path or DEFAULT_DECK
+    name = str(name_or_path or DEFAULT_DECK)
     candidates = [Path(name)]
     if not name.endswith(".toml"):
         candidates.append(Path(name + ".toml"))
@@ -86,7 +86,7 @@ def shipped_decks() -> list[str]:
     return sorted(p.stem for p in PROMPTS_DIR.glob("*.toml"))
 
 
-def load_deck(name_or_path: str | None = None) -> Deck:
+def load_deck(name_or_path: str | Path | None = None) -> Deck:
     """Read and validate a deck; every problem is a BadInput naming the file and the prompt."""
     path = resolve_deck_path(name_or_path)
     try:

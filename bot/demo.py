@@ -47,13 +47,16 @@ def run_demo(out: Path | None = None, speed: float = 240.0) -> int:
         stub.add_user(person["id"], name=person["name"], real_name=person["real_name"],
                       is_restricted=person.get("guest") in ("multi", "ultra"),
                       is_ultra_restricted=person.get("guest") == "ultra")
-    stub.add_channel(CHANNEL, name="temadag-velfaerd", members=list(people))
+    latecomers = ("UKAREN001", "UBIRGIT01")  # they join once the session exists and are greeted
+    stub.add_channel(CHANNEL, name="temadag-velfaerd", members=[p for p in people if p not in latecomers])
     stub.echo_bot_messages = True
     settings = Settings(bot_token=stub.bot_token, signing_secret=stub.signing_secret, api_url=stub.api_url,
                         db_path=out / "hvis.db", facilitators=frozenset({facilitator}),
                         politicians=frozenset(p["id"] for p in script["people"] if p.get("politician")),
                         grace_minutes=15, threads=8)
-    clock = ScaledClock(datetime.now(timezone.utc).replace(microsecond=0), speed)
+    # The rehearsal's day starts at 08:59 local time today, whatever the hour of the rehearsal.
+    morning = datetime.now(ZoneInfo("Europe/Copenhagen")).replace(hour=8, minute=59, second=0, microsecond=0)
+    clock = ScaledClock(morning.astimezone(timezone.utc), speed)
     bot = Bot(build(settings, clock), tick_seconds=0.25)
     try:
         port = bot.start_http("127.0.0.1", 0)
@@ -78,6 +81,7 @@ def _rehearse(bot: Bot, stub: SlackStandIn, script: dict, people: dict, clock: S
     say(f"Session {session.id} created from the deck “{deck.title}” ({len(deck.prompts)} prompts).")
     for joiner in ("UKAREN001", "UBIRGIT01"):
         stub.join(joiner, CHANNEL)
+    _wait(lambda: len(stub.ephemerals(channel=CHANNEL)) >= 2, "the greetings")
     say("Two guests joined the channel and were greeted privately.")
     for prompt in h.store.prompts(session.id):
         posted = _wait_until_posted(h, prompt)

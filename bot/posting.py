@@ -25,6 +25,8 @@ _FINAL_ERRORS = {"not_in_channel": "facilitator.not_in_channel", "channel_not_fo
 def tick(h: Hvis) -> None:
     """One pass over what is due; each part runs even if another fails."""
     now = h.clock.now()
+    if h.team_id:
+        h.store.adopt_sessions(h.team_id)
     for step in (post_due_prompts, post_pending_answers, wrap_up_closed_sessions):
         try:
             step(h, now)

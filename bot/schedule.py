@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from bot.decks import Deck, TimeSpec
+from bot.config import check_timezone
 from bot.errors import BadInput
 
 
@@ -33,7 +34,7 @@ def parse_start(text: str, tz_name: str) -> datetime:
     except ValueError:
         raise BadInput(f"start {text!r} is not an ISO 8601 time (e.g. 2026-03-12T09:30)") from None
     if parsed.tzinfo is None:
-        parsed = localize(parsed, ZoneInfo(tz_name), "start")
+        parsed = localize(parsed, ZoneInfo(check_timezone(tz_name)), "start")
     return parsed.astimezone(timezone.utc)
 
 

@@ -102,9 +102,14 @@ def envelope(ws, event: dict, verification_token: str, channel: Optional[str] = 
             "is_ext_shared_channel": False, "event_context": "4-" + opaque}
 
 
+def stored_copy(msg: dict) -> dict:
+    """A message as events embed it (message_changed.message, previous_message): no metadata/reactions."""
+    return {k: copy.deepcopy(v) for k, v in msg.items() if k not in ("metadata", "reactions")}
+
+
 def message_event(ws, channel: str, msg: dict) -> dict:
     """The `message` event for a stored message (metadata is not part of message events)."""
-    ev = {k: copy.deepcopy(v) for k, v in msg.items() if k not in ("metadata", "reactions")}
+    ev = stored_copy(msg)
     ev.update({"channel": channel, "event_ts": msg["ts"], "channel_type": ws.channel_type(channel)})
     return ev
 
@@ -119,6 +124,20 @@ def channel_name(ws, channel: str) -> str:
     """Channel name as interactive payloads carry it ('directmessage' for DMs)."""
     ch = ws.channels.get(channel, {})
     return "directmessage" if ch.get("is_im") else ch.get("name", channel)
+
+
+def block_actions(ws, user: str, channel: str, msg: dict, token: str, trigger_id: str, response_url: str,
+                  action: dict) -> dict:
+    """The block_actions payload for a click on a message element."""
+    container = {"type": "message", "message_ts": msg["ts"], "channel_id": channel, "is_ephemeral": False}
+    if msg.get("thread_ts") and msg["thread_ts"] != msg["ts"]:
+        container["thread_ts"] = msg["thread_ts"]
+    return {"type": "block_actions", "user": user_ref(ws, user), "api_app_id": ws.app_id, "token": token,
+            "container": container, "trigger_id": trigger_id, "team": {"id": ws.team_id, "domain": ws.team_domain},
+            "enterprise": None, "is_enterprise_install": False,
+            "channel": {"id": channel, "name": channel_name(ws, channel)},
+            "message": ws.render(channel, msg, include_metadata=False), "state": {"values": {}},
+            "response_url": response_url, "actions": [action]}
 
 
 def action_for(element: Optional[dict], action_id: str, block_id: str, value: Any, action_ts: str) -> dict:

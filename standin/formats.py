@@ -25,6 +25,7 @@ def truthy(v: Any) -> bool:
 
 
 def elements(block: dict) -> List[dict]:
+    """The interactive elements of a block."""
     # Interactive elements live in actions.elements, section.accessory and input.element.
     if block.get("type") == "actions":
         return [e for e in block.get("elements", []) if isinstance(e, dict)]
@@ -139,6 +140,7 @@ def paginate(items: list, a: dict, key: Callable[[Any], str], prefix: str, defau
 
 
 def window(msgs: list, a: dict) -> list:
+    """Messages between oldest and latest (exclusive unless inclusive=true)."""
     # oldest/latest bound history and replies, exclusive unless inclusive=true.
     inc = truthy(a.get("inclusive"))
     lo = ts_key(a["oldest"]) if a.get("oldest") else None

@@ -8,7 +8,7 @@ import secrets
 import time
 from typing import Any, Callable, Dict, Optional, Tuple
 
-from .formats import check_view, missing, normalize_blocks, paginate, set_reaction, truthy, window
+from .formats import missing, normalize_blocks, paginate, set_reaction, truthy, window
 from .workspace import SlackError, new_id
 
 
@@ -55,6 +55,7 @@ def _metadata(a: dict) -> Optional[dict]:
 
 
 def auth_test(api, a):
+    """auth.test: who the token belongs to (Bolt reads user_id and bot_id)."""
     ws = api.ws
     return {"url": f"https://{ws.team_domain}.slack.com/", "team": ws.team_name, "user": ws.bot_name,
             "team_id": ws.team_id, "user_id": ws.bot_user_id, "bot_id": ws.bot_id, "is_enterprise_install": False}
@@ -75,6 +76,7 @@ def post_bot_message(api, channel_id: str, text, blocks=None, attachments=None, 
 
 
 def chat_post_message(api, a):
+    """chat.postMessage: post as the bot to a channel, DM (D…) or user id (U… → their DM)."""
     ch = _postable(api, a.get("channel"))
     text, blocks, att = _content(a)
     msg = post_bot_message(api, ch["id"], text, blocks, att, _metadata(a), a.get("thread_ts"),
@@ -83,6 +85,7 @@ def chat_post_message(api, a):
 
 
 def chat_post_ephemeral(api, a):
+    """chat.postEphemeral: a message only `user` sees; recorded, not stored in the channel."""
     ws = api.ws
     ch = _postable(api, a.get("channel"))
     user = ws.user(a.get("user"))["id"]
@@ -106,6 +109,7 @@ def _own_message(api, a, ts_field: str, err: str) -> Tuple[dict, dict]:
 
 
 def chat_update(api, a):
+    """chat.update: edit one of the bot's own messages."""
     ch, msg = _own_message(api, a, "ts", "cant_update_message")
     text, blocks, att = _content(a)
     if "text" in a:
@@ -118,12 +122,14 @@ def chat_update(api, a):
 
 
 def chat_delete(api, a):
+    """chat.delete: delete one of the bot's own messages."""
     ch, msg = _own_message(api, a, "ts", "cant_delete_message")
     api.ws.remove(ch["id"], msg["ts"])
     return {"channel": ch["id"], "ts": a["ts"]}
 
 
 def chat_get_permalink(api, a):
+    """chat.getPermalink: the https://<domain>.slack.com/archives/... link."""
     ws = api.ws
     ch = ws.channel(a.get("channel"))
     msg = ws.find(ch["id"], a.get("message_ts"))
@@ -136,17 +142,20 @@ def chat_get_permalink(api, a):
 
 
 def conversations_info(api, a):
+    """conversations.info: channel object (is_member from the bot's view)."""
     ch = api.ws.channel(a.get("channel"))
     return {"channel": api.ws.render_channel(ch["id"], truthy(a.get("include_num_members")))}
 
 
 def conversations_members(api, a):
+    """conversations.members: member ids, cursor-paginated."""
     ch = api.ws.channel(a.get("channel"))
     page, nxt = paginate(list(api.ws.members.get(ch["id"], [])), a, key=str, prefix="user")
     return {"members": page, "response_metadata": {"next_cursor": nxt}}
 
 
 def conversations_history(api, a):
+    """conversations.history: top-level messages newest first; metadata only when asked."""
     ws = api.ws
     ch = _readable(api, a.get("channel"))
     top = [m for m in ws.msgs.get(ch["id"], []) if m.get("thread_ts") in (None, m["ts"])
@@ -162,6 +171,7 @@ def conversations_history(api, a):
 
 
 def conversations_replies(api, a):
+    """conversations.replies: thread parent then replies, oldest first."""
     ws = api.ws
     ch = _readable(api, a.get("channel"))
     if not a.get("ts"):
@@ -178,6 +188,7 @@ def conversations_replies(api, a):
 
 
 def conversations_open(api, a):
+    """conversations.open: the DM (or group DM) with the given users."""
     ws = api.ws
     if a.get("channel"):
         return {"channel": {"id": ws.channel(a["channel"])["id"]}}
@@ -204,6 +215,7 @@ def conversations_open(api, a):
 
 
 def conversations_join(api, a):
+    """conversations.join: the bot joins a public channel."""
     ws = api.ws
     ch = ws.channel(a.get("channel"))
     if ch.get("is_private") or ch.get("is_im") or ch.get("is_mpim"):
@@ -219,77 +231,23 @@ def conversations_join(api, a):
 
 
 def users_info(api, a):
+    """users.info: one user object."""
     return {"user": copy.deepcopy(api.ws.user(a.get("user")))}
 
 
 def users_list(api, a):
+    """users.list: every user, cursor-paginated."""
     users = [copy.deepcopy(u) for u in api.ws.users.values()]
     page, nxt = paginate(users, a, key=lambda u: u["id"], prefix="user", default=1000)
     return {"members": page, "cache_ts": int(time.time()), "response_metadata": {"next_cursor": nxt}}
 
 
 def usergroups_users_list(api, a):
+    """usergroups.users.list: member ids of a user group."""
     group = api.ws.usergroups.get(a.get("usergroup") or "")
     if group is None:
         raise SlackError("no_such_subteam")
     return {"users": list(group["users"])}
-
-
-def views_open(api, a):
-    ws = api.ws
-    trigger = a.get("trigger_id") or a.get("interactivity_pointer")
-    if not trigger:
-        raise missing("trigger_id")
-    view = check_view(a.get("view"), "modal")
-    user = ws.consume_trigger(trigger)
-    v = ws.store_view(view, user, "modal", trigger_id=trigger)
-    ws.stacks[user] = [v["id"]]
-    return {"view": v}
-
-
-def views_push(api, a):
-    ws = api.ws
-    trigger = a.get("trigger_id") or a.get("interactivity_pointer")
-    if not trigger:
-        raise missing("trigger_id")
-    view = check_view(a.get("view"), "modal")
-    user = ws.consume_trigger(trigger)
-    stack = ws.stacks.get(user) or []
-    if not stack:
-        raise SlackError("view_not_found")
-    if len(stack) >= 3:
-        raise SlackError("push_limit_reached")
-    v = ws.store_view(view, user, "modal", trigger_id=trigger, previous=stack[-1], root=stack[0])
-    stack.append(v["id"])
-    return {"view": v}
-
-
-def views_update(api, a):
-    ws = api.ws
-    if not a.get("view_id") and not a.get("external_id"):
-        raise missing("view_id")
-    cur = ws.find_view(a.get("view_id"), a.get("external_id"))
-    if a.get("hash") and a["hash"] != cur["hash"]:
-        raise SlackError("hash_conflict")
-    meta = ws.view_meta[cur["id"]]
-    v = ws.store_view(check_view(a.get("view"), cur["type"]), meta["user"], meta["kind"], view_id=cur["id"])
-    if meta["kind"] == "home":
-        ws.home_views[meta["user"]] = v
-    return {"view": v}
-
-
-def views_publish(api, a):
-    ws = api.ws
-    if not a.get("user_id"):
-        raise missing("user_id")
-    user = ws.user(a["user_id"])["id"]
-    view = check_view(a.get("view"), "home")
-    old = ws.home_views.get(user)
-    if a.get("hash") and old and a["hash"] != old["hash"]:
-        raise SlackError("hash_conflict")
-    v = ws.store_view(view, user, "home", view_id=old["id"] if old else None)
-    ws.home_views[user] = v
-    return {"view": v}
 
 
 def _reaction(api, a, add: bool):
@@ -304,6 +262,7 @@ def _reaction(api, a, add: bool):
 
 
 def files_get_upload_url(api, a):
+    """files.getUploadURLExternal: reserve a file id and an upload URL on this server."""
     for field in ("filename", "length"):
         if a.get(field) in (None, ""):
             raise missing(field)
@@ -318,6 +277,7 @@ def files_get_upload_url(api, a):
 
 
 def files_complete_upload(api, a):
+    """files.completeUploadExternal: finish uploads and share them into a channel."""
     ws = api.ws
     files = a.get("files")
     if not isinstance(files, list) or not files or not all(isinstance(f, dict) and f.get("id") for f in files):
@@ -355,28 +315,6 @@ def files_complete_upload(api, a):
     return {"files": objs}
 
 
-def response_url(api, ctx: dict, a: dict) -> None:
-    """Apply a POST to a response_url the way Slack does (ephemeral, in_channel, replace or delete)."""
-    ws, channel = api.ws, ctx.get("channel")
-    original = ws.find(channel, ctx.get("message_ts")) if channel and ctx.get("message_ts") else None
-    if truthy(a.get("delete_original")):
-        if original is not None:
-            ws.remove(channel, original["ts"])
-        return
-    text, blocks = a.get("text"), normalize_blocks(a.get("blocks"))
-    if truthy(a.get("replace_original")) and original is not None and original.get("bot_id") == ws.bot_id:
-        original["text"] = text or ""
-        if blocks is not None:
-            original["blocks"] = blocks
-        original["edited"] = {"user": ws.bot_user_id, "ts": ws.next_ts()}
-    elif a.get("response_type") == "in_channel" and channel:
-        post_bot_message(api, channel, text, blocks, a.get("attachments"), thread_ts=a.get("thread_ts"))
-    else:
-        ws.ephemerals.append({"channel": channel, "user": ctx.get("user"), "ts": ws.next_ts(), "text": text or "",
-                              "blocks": blocks, "attachments": a.get("attachments"),
-                              "thread_ts": a.get("thread_ts"), "source": "response_url"})
-
-
 # name -> (handler, scopes of which any one suffices; empty = no scope needed)
 METHODS: Dict[str, Tuple[Callable, Tuple[str, ...]]] = {
     "auth.test": (auth_test, ()),
@@ -394,10 +332,6 @@ METHODS: Dict[str, Tuple[Callable, Tuple[str, ...]]] = {
     "users.info": (users_info, ("users:read",)),
     "users.list": (users_list, ("users:read",)),
     "usergroups.users.list": (usergroups_users_list, ("usergroups:read",)),
-    "views.open": (views_open, ()),
-    "views.push": (views_push, ()),
-    "views.update": (views_update, ()),
-    "views.publish": (views_publish, ()),
     "reactions.add": (lambda api, a: _reaction(api, a, True), ("reactions:write",)),
     "reactions.remove": (lambda api, a: _reaction(api, a, False), ("reactions:write",)),
     "files.getUploadURLExternal": (files_get_upload_url, ("files:write",)),

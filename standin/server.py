@@ -16,8 +16,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Dict, List, Optional, Tuple
 from urllib.parse import parse_qsl, urlsplit
 
-from .methods import METHODS, response_url
+from .methods import METHODS as _CORE
+from .surfaces import SURFACE_METHODS, response_url
 from .workspace import SlackError, Workspace
+
+METHODS = {**_CORE, **SURFACE_METHODS}
 
 # Fields Slack documents as JSON-encoded strings when sent as form data.
 JSON_FIELDS = ("blocks", "attachments", "metadata", "view", "files", "user_auth_blocks")

@@ -8,11 +8,12 @@ import threading
 import uuid
 from typing import Any, Callable, Dict, List, Optional
 
-from .delivery import (Delivery, SignedSender, action_for, channel_name, encode, envelope, message_event,
-                       state_values, user_ref)
+from .delivery import (Delivery, SignedSender, action_for, block_actions, channel_name, encode, envelope,
+                       message_event, state_values, stored_copy, user_ref)
 from .formats import find_element, set_reaction
 from .methods import DEFAULT_SCOPES
 from .server import ApiServer, Call
+from .surfaces import apply_response_action
 from .workspace import SlackError, Workspace, rich_text
 
 
@@ -72,6 +73,15 @@ class SlackStandIn:
         return self.ws.team_id
 
     @property
+    def trigger_ttl(self) -> float:
+        """Seconds a trigger_id stays usable (Slack: 3)."""
+        return self.ws.trigger_ttl
+
+    @trigger_ttl.setter
+    def trigger_ttl(self, seconds: float) -> None:
+        self.ws.trigger_ttl = seconds
+
+    @property
     def scopes(self) -> tuple:
         """Bot scopes (sent as x-oauth-scopes and enforced per method)."""
         return self._api.scopes
@@ -99,18 +109,25 @@ class SlackStandIn:
         with self.ws.lock:
             return list(self.ws.members.get(channel, []))
 
+    def _inspect(self, channel: str, msg: dict) -> dict:
+        # For test code only: the keys tests read are always present (None when Slack would omit them).
+        out = self.ws.render(channel, msg)
+        for key in ("blocks", "thread_ts", "metadata", "subtype"):
+            out.setdefault(key, None)
+        return out
+
     def messages(self, channel: str) -> List[dict]:
         """Every message in the channel, thread replies included, in ts order (metadata included)."""
         with self.ws.lock:
             if channel not in self.ws.msgs:
                 raise KeyError(f"unknown channel {channel}")
-            return [self.ws.render(channel, m) for m in self.ws.msgs[channel]]
+            return [self._inspect(channel, m) for m in self.ws.msgs[channel]]
 
     def message(self, channel: str, ts: str) -> Optional[dict]:
         """One stored message or None."""
         with self.ws.lock:
             msg = self.ws.find(channel, ts)
-            return self.ws.render(channel, msg) if msg else None
+            return self._inspect(channel, msg) if msg else None
 
     def views_opened(self) -> List[dict]:
         """Modals the bot opened or pushed, oldest first, in their current state (+trigger_id, user, open)."""
@@ -266,13 +283,10 @@ class SlackStandIn:
             msg = self._stored(cid, ts)
             if msg.get("user") != user or msg.get("bot_id"):
                 raise ValueError(f"{user} can only edit their own messages")
-            previous = message_event(self.ws, cid, msg)
-            for k in ("channel", "event_ts", "channel_type"):
-                previous.pop(k, None)
+            previous = stored_copy(msg)
             edit_ts = self.ws.next_ts()
             msg.update(text=new_text, blocks=rich_text(new_text), edited={"user": user, "ts": edit_ts})
-            current = {**{k: copy.deepcopy(v) for k, v in msg.items() if k not in ("metadata", "reactions")},
-                       "source_team": self.ws.team_id, "user_team": self.ws.team_id}
+            current = {**stored_copy(msg), "source_team": self.ws.team_id, "user_team": self.ws.team_id}
             event = {"type": "message", "subtype": "message_changed", "message": current,
                      "previous_message": previous, "channel": cid, "hidden": True, "ts": edit_ts,
                      "event_ts": edit_ts, "channel_type": self.ws.channel_type(cid)}
@@ -284,9 +298,7 @@ class SlackStandIn:
         """A user deletes a message; delivers message_deleted (deleted_ts, previous_message)."""
         with self.ws.lock:
             cid = self._conversation(user, channel, need_member=False)
-            previous = message_event(self.ws, cid, self._stored(cid, ts))
-            for k in ("channel", "event_ts", "channel_type"):
-                previous.pop(k, None)
+            previous = stored_copy(self._stored(cid, ts))
             self.ws.remove(cid, ts)
             del_ts = self.ws.next_ts()
             event = {"type": "message", "subtype": "message_deleted", "previous_message": previous, "channel": cid,
@@ -355,17 +367,9 @@ class SlackStandIn:
             block, element = find_element(msg.get("blocks"), action_id, block_id)
             if element is None:
                 raise ValueError(f"message {message_ts} has no element action_id={action_id} block_id={block_id}")
-            container = {"type": "message", "message_ts": message_ts, "channel_id": cid, "is_ephemeral": False}
-            if msg.get("thread_ts") and msg["thread_ts"] != message_ts:
-                container["thread_ts"] = msg["thread_ts"]
-            payload = {"type": "block_actions", "user": user_ref(ws, user), "api_app_id": ws.app_id,
-                       "token": self.verification_token, "container": container,
-                       "trigger_id": ws.issue_trigger(user), "team": {"id": ws.team_id, "domain": ws.team_domain},
-                       "enterprise": None, "is_enterprise_install": False,
-                       "channel": {"id": cid, "name": channel_name(ws, cid)},
-                       "message": ws.render(cid, msg, include_metadata=False), "state": {"values": {}},
-                       "response_url": self._response_url(cid, user, message_ts),
-                       "actions": [action_for(element, action_id, block["block_id"], value, ws.next_ts())]}
+            payload = block_actions(ws, user, cid, msg, self.verification_token, ws.issue_trigger(user),
+                                    self._response_url(cid, user, message_ts),
+                                    action_for(element, action_id, block["block_id"], value, ws.next_ts()))
         return self.deliver(payload)
 
     def submit_view(self, user: str, view_id: str, values: Optional[Dict[str, Dict[str, Any]]] = None) -> Delivery:
@@ -385,7 +389,7 @@ class SlackStandIn:
         if d.status == 200:  # otherwise Slack shows the user an error and leaves the modal open
             body = d.json()
             try:
-                self.ws.apply_response_action(user, view_id, body if isinstance(body, dict) else {})
+                apply_response_action(self.ws, user, view_id, body if isinstance(body, dict) else {})
             except SlackError as e:
                 self.delivery_errors.append(e)  # invalid view in the ack: Slack keeps the modal as it was
         return d

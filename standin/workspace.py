@@ -333,20 +333,3 @@ class Workspace:
                     if v.get("external_id") == external_id:
                         return v
             raise SlackError("view_not_found")
-
-    def apply_response_action(self, user: str, view_id: str, body: dict) -> None:
-        """Apply a view_submission ack: update, push, clear, errors, or (plain 200) close the view."""
-        from .formats import check_view  # formats imports this module; import late to avoid a cycle
-        action = body.get("response_action")
-        with self.lock:
-            stack = self.stacks.setdefault(user, [])
-            if action == "update":
-                self.store_view(check_view(body.get("view"), "modal"), user, "modal", view_id=view_id)
-            elif action == "push":
-                v = self.store_view(check_view(body.get("view"), "modal"), user, "modal",
-                                    previous=stack[-1], root=stack[0])
-                stack.append(v["id"])
-            elif action == "clear":
-                stack.clear()
-            elif action != "errors" and view_id in stack:
-                stack.remove(view_id)

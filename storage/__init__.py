@@ -264,3 +264,12 @@ class Store:
         """Note an attempt to post a modal answer, so a restart looks for it before posting again."""
         with self.write() as db:
             db.execute("UPDATE replies SET post_attempts = post_attempts + 1 WHERE id = ?", [reply_id])
+
+    def adopt_sessions(self, team_id: str) -> int:
+        """Give sessions created without a workspace (from the command line) the running bot's team id."""
+        if not self.db.execute("SELECT 1 FROM sessions WHERE team_id = '' LIMIT 1").fetchone():
+            return 0
+        with self.write() as db:
+            for table in ("session_facilitators", "prompts", "replies", "votes", "notices"):
+                db.execute(f"UPDATE {table} SET team_id = ? WHERE team_id = ''", [team_id])
+            return db.execute("UPDATE sessions SET team_id = ? WHERE team_id = ''", [team_id]).rowcount

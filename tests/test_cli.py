@@ -38,8 +38,8 @@ def hvis(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "HVIS_"))}
     env.update(HVIS_DB=str(tmp_path / "hvis.db"), PYTHONPATH=str(ROOT))
 
-    def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "bot", *args], env=env, cwd=tmp_path,
+    def run(*args: str, **more_env: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "bot", *args], env={**env, **more_env}, cwd=tmp_path,
                               capture_output=True, text=True, timeout=60)
     return run
 
@@ -159,3 +159,22 @@ def test_decks_check_of_a_broken_deck_exits_2_naming_the_file(hvis, broken_deck)
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("hvis") and str(broken_deck) in lines[0]
+
+
+def test_export_to_a_missing_folder_fails_with_one_line(hvis, session_id, tmp_path):
+    result = hvis("export", session_id, "--format", "md", "--out", str(tmp_path / "no-such-folder" / "day.md"))
+    assert result.returncode == 1
+    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("hvis"), result.stderr
+
+
+def test_unusable_database_path_fails_with_one_line(hvis, tmp_path):
+    (tmp_path / "not-a-folder").write_text("", encoding="utf-8")
+    result = hvis("session", "list", HVIS_DB=str(tmp_path / "not-a-folder" / "hvis.db"))
+    assert result.returncode == 1
+    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("hvis"), result.stderr
+
+
+def test_session_language_defaults_to_hvis_lang(hvis):
+    stdout = ok(hvis("session", "create", "--title", "Temadag", "--channel", "C0TEMADAG", "--start", START,
+                     HVIS_LANG="en"))
+    assert json.loads(ok(hvis("session", "show", stdout.strip(), "--json")))["language"] == "en"

@@ -57,8 +57,6 @@ def test_bad_value_raises_bad_input_naming_the_variable(variable, value):
         load_settings({variable: value})
 
 
-@pytest.mark.xfail(reason="bot/config.py load_settings: PORT has a lower bound (1) but no upper bound, "
-                          "so PORT=70000 is accepted and only fails later when the server binds", strict=True)
 def test_port_above_65535_is_refused_naming_port():
     with pytest.raises(BadInput, match="PORT"):
         load_settings({"PORT": "70000"})

@@ -48,6 +48,7 @@ def test_session_created_from_another_process_while_running_posts_once_at_its_ti
         assert len(_prompt_messages(stub)) == 1
         shown = json.loads(hvis("session", "show", session_id, "--json", env=cli_env(db), cwd=other_dir).stdout)
         assert shown["state"] == "running" and shown["prompts"][0]["state"] == "posted"
+        assert shown["team_id"] == TEAM, "the bot adopts sessions created without a workspace id"
     finally:
         bot.stop()
 

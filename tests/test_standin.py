@@ -130,6 +130,7 @@ def test_post_message_is_stored_and_logged(stub, client):
     assert call.headers["Authorization"] == f"Bearer {stub.bot_token}"
 
 
+@pytest.mark.filterwarnings("ignore:The top-level `text` argument is missing")
 def test_post_message_errors_match_slack(stub, client):
     stub.add_channel("G1", name="hemmelig", members=["U1"], is_private=True, bot_member=False)
     for kwargs, error in [({"channel": "C404", "text": "x"}, "channel_not_found"),
@@ -361,7 +362,7 @@ def test_click_delivers_block_actions_and_trigger_opens_modal_once(stub, client,
 
 def test_stale_trigger_id_is_expired(stub, client, app):
     stub.request_url = app.url
-    stub.ws.trigger_ttl = 0.05
+    stub.trigger_ttl = 0.05
     stub.slash("U1", "C1", "")
     time.sleep(0.1)
     trigger = parse_qs(app.requests[-1]["body"].decode())["trigger_id"][0]
