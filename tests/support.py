@@ -60,6 +60,7 @@ class BotProcess:
 
     def __init__(self, stub, db: Path, cwd: Path, **extra: str) -> None:
         self.port = free_port()
+        self.stub = stub
         self.env = cli_env(db, stub, PORT=str(self.port), HVIS_FACILITATORS=FACILITATOR, **extra)
         self.cwd = cwd
         self.url = f"http://127.0.0.1:{self.port}"
@@ -70,6 +71,7 @@ class BotProcess:
         self.proc = subprocess.Popen([sys.executable, "-m", "bot", "run"], env=self.env, cwd=self.cwd,
                                      stdout=self.log.open("ab"), stderr=subprocess.STDOUT)
         wait_until(self.healthy, f"the bot on port {self.port} to be healthy (log: {self.log})", timeout=30)
+        self.stub.request_url = self.url + "/slack/events"  # Slack now delivers to this process
         return self
 
     def healthy(self) -> bool:
