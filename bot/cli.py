@@ -101,10 +101,10 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         if settings.socket_mode:
-            bot.serve_socket_mode()
+            bot.start_socket_mode()
         else:
             bot.start_http(port=settings.port)
-            bot.wait()
+        bot.wait()
     except KeyboardInterrupt:
         logging.getLogger("hvis").info("stopping")
     finally:

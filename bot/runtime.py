@@ -60,6 +60,7 @@ class Bot:
         self.tick_seconds = tick_seconds
         self.scheduler = None
         self.server = None
+        self.socket = None
         self._thread: threading.Thread | None = None
         self._stopping = False
 
@@ -84,22 +85,28 @@ class Bot:
             if not self._stopping:  # closing the sockets under waitress's select loop is how it stops
                 raise
 
-    def serve_socket_mode(self) -> None:
-        """Socket Mode: no inbound port; blocks until interrupted."""
+    def start_socket_mode(self) -> None:
+        """Socket Mode: connect out to Slack (no inbound port); the client reconnects by itself."""
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         self.scheduler = start_scheduler(self.h, self.tick_seconds)
-        log.info("Socket Mode: connecting to Slack")
-        SocketModeHandler(self.app, self.h.settings.app_token).start()
+        self.socket = SocketModeHandler(self.app, self.h.settings.app_token)
+        self.socket.connect()
+        log.info("Socket Mode: connected to Slack")
 
     def wait(self) -> None:
+        """Block until the HTTP server stops or, in Socket Mode, until interrupted."""
         if self._thread:
             self._thread.join()
+        else:
+            threading.Event().wait()
 
     def stop(self) -> None:
         self._stopping = True
         if self.server:
             self.server.close()
+        if self.socket:
+            self.socket.close()
         if self.scheduler and self.scheduler.running:
             self.scheduler.shutdown(wait=True)
         self.h.shutdown()
