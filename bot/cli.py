@@ -14,12 +14,13 @@ from pathlib import Path
 from dotenv import load_dotenv
 from slack_sdk.errors import SlackApiError
 
-from bot import export, sessions
+from bot import export, privacy, sessions
 from bot.clock import Clock
 from bot.config import Settings, check_timezone, load_settings
 from bot.decks import load_deck, resolve_deck_path, shipped_decks
 from bot.errors import HvisError
 from bot.model import ANONYMITY_MODES
+from bot.people import Pseudonyms, load_key
 from bot.schedule import parse_start
 from storage import Store
 
@@ -65,6 +66,13 @@ def build_parser() -> Parser:
     decks = sub.add_parser("decks", help="prompt decks").add_subparsers(dest="action", required=True, parser_class=Parser)
     check = decks.add_parser("check", help="validate a deck (or every deck under prompts/)")
     check.add_argument("path", nargs="?")
+
+    forget = sub.add_parser("forget", help="delete everything stored about a person (GDPR erasure)")
+    forget.add_argument("user_id", help="Slack user id, e.g. U0123ABCD")
+    purge = sub.add_parser("purge", help="delete sessions closed more than DAYS days ago")
+    purge.add_argument("--older-than", type=int, required=True, metavar="DAYS")
+    backup = sub.add_parser("backup", help="write a consistent copy of the database (safe while the bot runs)")
+    backup.add_argument("path", type=Path)
     return parser
 
 
@@ -173,5 +181,27 @@ def decks_command(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def forget_command(args: argparse.Namespace, settings: Settings) -> int:
+    store = Store(settings.db_path).migrate()
+    key = load_key(settings.pseudonym_key_path, create=False)
+    replies, votes = privacy.forget(store, Pseudonyms(key) if key else None, args.user_id)
+    print(f"Forgot {args.user_id}: {replies} replies and {votes} votes deleted."
+          + ("" if key else f" (No key at {settings.pseudonym_key_path}: anonymous answers could not be found.)"))
+    return 0
+
+
+def purge_command(args: argparse.Namespace, settings: Settings) -> int:
+    count = privacy.purge(Store(settings.db_path).migrate(), args.older_than, Clock().now())
+    print(f"Deleted {count} sessions closed more than {args.older_than} days ago.")
+    return 0
+
+
+def backup_command(args: argparse.Namespace, settings: Settings) -> int:
+    privacy.backup(Store(settings.db_path).migrate(), args.path)
+    print(f"Backed up {settings.db_path} to {args.path}. The pseudonym key ({settings.pseudonym_key_path}) "
+          "is not in it: keep a copy of that file apart from the backup.")
+    return 0
+
+
 COMMANDS = {"run": run_command, "demo": demo_command, "session": session_command, "export": export_command,
-            "decks": decks_command}
+            "decks": decks_command, "forget": forget_command, "purge": purge_command, "backup": backup_command}

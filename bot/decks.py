@@ -114,10 +114,23 @@ def parse_deck(data: dict, where: str, name: str = "deck") -> Deck:
         prompt = _parse_prompt(item, f"{where}: prompt {number}")
         if prompt.id in seen:
             raise BadInput(f"{where}: prompt {prompt.id!r}: id is used twice")
+        _check_order(prompts[-1] if prompts else None, prompt, f"{where}: prompt {prompt.id!r}")
         seen.add(prompt.id)
         prompts.append(prompt)
     return Deck(name=name, title=title, language=language, prompts=tuple(prompts),
                 description=_text(data, "description", where, limit=1000))
+
+
+def _check_order(previous: Prompt | None, prompt: Prompt, where: str) -> None:
+    """Prompts are listed in the order they are posted; an offset deck starts at the session start."""
+    if previous is None:
+        if prompt.at.minutes not in (None, 0):
+            raise BadInput(f"{where}: the first prompt's at must be +0m (due at the session start), not {prompt.at}")
+        return
+    a, b = previous.at, prompt.at
+    if (a.minutes is not None and b.minutes is not None and b.minutes < a.minutes) or \
+            (a.clock is not None and b.clock is not None and b.clock < a.clock):
+        raise BadInput(f"{where}: at {b} is before the previous prompt {previous.id!r} ({a}); list prompts in time order")
 
 
 def _parse_prompt(item: object, where: str) -> Prompt:
@@ -128,7 +141,9 @@ def _parse_prompt(item: object, where: str) -> Prompt:
         raise BadInput(f"{where}: id {raw_id!r} must be lowercase letters, digits and '-' (at most 40)")
     where = f"{where.rsplit(': prompt', 1)[0]}: prompt {raw_id!r}"
     _no_unknown_keys(item, _PROMPT_KEYS, where)
-    kind = item.get("kind", "open")
+    kind = item.get("kind")
+    if kind is None:
+        raise BadInput(f"{where}: 'kind' is missing (one of {', '.join(KINDS)})")
     if kind not in KINDS:
         raise BadInput(f"{where}: kind {kind!r} is not one of {', '.join(KINDS)}")
     if "at" not in item:

@@ -17,12 +17,14 @@ from slack_sdk.errors import SlackApiError
 log = logging.getLogger(__name__)
 
 
-def load_key(path: Path) -> bytes:
-    """Read the pseudonym key, creating it (mode 0600) on first use.
+def load_key(path: Path, create: bool = True) -> bytes | None:
+    """Read the pseudonym key, creating it (mode 0600) on first use; None if absent and not to be created.
 
     The key lives outside the database so that a copy of the database alone cannot be used to
     test which Slack user wrote an anonymous reply.
     """
+    if not create and not path.exists():
+        return None
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -65,6 +65,8 @@ def plan(deck: Deck, start: datetime, tz_name: str) -> list[PromptTimes]:
         close = _resolve(prompt.close, due, start, tz, f"{where}: close") if prompt.close else None
         if remind and remind <= due or close and close <= due:
             raise BadInput(f"{where}: remind and close must be after the prompt's own time")
+        if times and due < times[-1].due_at:
+            raise BadInput(f"{where}: at {prompt.at} comes before the previous prompt; list prompts in time order")
         times.append(PromptTimes(due, remind, close))
     return times
 

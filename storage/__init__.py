@@ -40,6 +40,8 @@ class Store:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
+            # Deleted rows (forget-me, purge, deleted replies) are zeroed, not left readable in free pages.
+            conn.execute("PRAGMA secure_delete=ON")
             db = self._local.db = Database(conn, execute_plugins=False)
         return db
 
@@ -273,3 +275,43 @@ class Store:
             for table in ("session_facilitators", "prompts", "replies", "votes", "notices"):
                 db.execute(f"UPDATE {table} SET team_id = ? WHERE team_id = ''", [team_id])
             return db.execute("UPDATE sessions SET team_id = ? WHERE team_id = ''", [team_id]).rowcount
+
+    # privacy and upkeep ---------------------------------------------------------------------
+
+    def forget(self, user_id: str, pseudonyms: dict[str, str]) -> tuple[int, int]:
+        """Delete a person's replies and votes: by user id, and by their pseudonym in each session
+        (`pseudonyms` maps session id → pseudonym), which also finds their anonymous answers."""
+        with self.write() as db:
+            replies = db.execute("DELETE FROM replies WHERE user_id = ?", [user_id]).rowcount
+            votes = 0
+            for session_id, person in pseudonyms.items():
+                replies += db.execute("DELETE FROM replies WHERE session_id = ? AND author = ?",
+                                      [session_id, person]).rowcount
+                votes += db.execute("DELETE FROM votes WHERE voter = ? AND reply_id IN "
+                                    "(SELECT id FROM replies WHERE session_id = ?)", [person, session_id]).rowcount
+                db.execute("DELETE FROM notices WHERE session_id = ? AND person = ?", [session_id, person])
+            db.execute("DELETE FROM people WHERE user_id = ?", [user_id])
+            db.execute("DELETE FROM session_facilitators WHERE user_id = ?", [user_id])
+            db.execute("UPDATE sessions SET created_by = NULL WHERE created_by = ?", [user_id])
+        self.scrub()
+        return replies, votes
+
+    def scrub(self) -> None:
+        """Fold the write-ahead log into the file and empty it, so old copies of deleted rows are gone too."""
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def purge(self, closed_before: str) -> int:
+        """Delete sessions closed before the cutoff with everything in them, and old event ids."""
+        with self.write() as db:
+            count = db.execute("DELETE FROM sessions WHERE state = 'closed' AND closed_at < ?", [closed_before]).rowcount
+            db.execute("DELETE FROM events WHERE received_at < ?", [closed_before])
+        self.scrub()
+        return count
+
+    def backup(self, target: Path) -> None:
+        """A consistent copy of the live database (SQLite's online backup; safe while the bot runs)."""
+        destination = sqlite3.connect(str(target))
+        try:
+            self.db.conn.backup(destination)
+        finally:
+            destination.close()

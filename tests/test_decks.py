@@ -34,6 +34,10 @@ BAD_DECKS = [
     ("not UTF-8", (HEAD + prompt("sne", text='"Velfærd"')).encode("latin-1"), None, r"UTF-?8"),
     ("empty prompts list", HEAD + "prompts = []\n", None, r"prompts"),
     ("bad language", 'title = "Temadag"\nlanguage = "de"\n' + GOOD, None, r"language.*\bde\b"),
+    ("missing kind", HEAD + prompt("sne", kind=None), "sne", r"kind.*missing"),
+    ("first prompt not at start", HEAD + prompt("sne", at='"+15m"'), "sne", r"first.*\+0m"),
+    ("prompts out of order", HEAD + prompt("a", at='"+0m"') + prompt("b", at='"+45m"') + prompt("c", at='"+30m"'),
+     "c", r"before the previous prompt 'b'"),
 ]
 
 

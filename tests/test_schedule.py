@@ -17,7 +17,8 @@ GRACE = timedelta(minutes=15)
 
 
 def deck(*prompts: dict):
-    return parse_deck({"title": "Temadag", "language": "da", "prompts": list(prompts)}, "test deck")
+    return parse_deck({"title": "Temadag", "language": "da", "prompts": [{"kind": "open", **p} for p in prompts]},
+                      "test deck")
 
 
 def utc(*parts: int) -> datetime:
