@@ -14,15 +14,31 @@ class Clock:
 
 
 class ScaledClock(Clock):
-    """Time that runs `factor` times faster than real time from `start` (the demo's compressed day)."""
+    """Time that runs `factor` times faster than real time from `start` (the demo's compressed day).
+
+    It can be paused, so simulated people can act "at" one moment however slow the machine is.
+    """
 
     def __init__(self, start: datetime, factor: float) -> None:
         self.start = start
         self.factor = factor
         self._t0 = time.monotonic()
+        self._paused_at: float | None = None
+
+    def _elapsed(self) -> float:
+        return (self._paused_at if self._paused_at is not None else time.monotonic()) - self._t0
 
     def now(self) -> datetime:
-        return self.start + timedelta(seconds=(time.monotonic() - self._t0) * self.factor)
+        return self.start + timedelta(seconds=self._elapsed() * self.factor)
+
+    def pause(self) -> None:
+        if self._paused_at is None:
+            self._paused_at = time.monotonic()
+
+    def resume(self) -> None:
+        if self._paused_at is not None:
+            self._t0 += time.monotonic() - self._paused_at
+            self._paused_at = None
 
 
 class FixedClock(Clock):

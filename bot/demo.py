@@ -85,9 +85,11 @@ def _rehearse(bot: Bot, stub: SlackStandIn, script: dict, people: dict, clock: S
     say("Two guests joined the channel and were greeted privately.")
     for prompt in h.store.prompts(session.id):
         posted = _wait_until_posted(h, prompt)
+        clock.pause()  # the cast answers while the question is open, however slow this machine is
         local = datetime.fromisoformat(posted.due_at).astimezone(ZoneInfo(session.timezone))
         say(f"\n[{local:%H:%M}] posted: {posted.text[:90]}…")
         _answer(stub, h, posted, script["prompts"].get(posted.key, {}), people)
+        clock.resume()
     sessions.close_session(h.store, session.id, clock.now())
     _wait(lambda: h.store.session(session.id).wrapped_up_at and len(stub.files) >= 2, "the wrap-up")
     data = export.session_export(h.store, session.id)
@@ -131,10 +133,10 @@ def _answer(stub: SlackStandIn, h, prompt: Prompt, plan: dict, people: dict) -> 
 
 
 def _wait_until_posted(h, prompt: Prompt) -> Prompt:
-    _wait(lambda: h.store.prompt(prompt.id).state in ("posted", "missed", "failed"), f"prompt {prompt.key}",
-          timeout=600)
+    _wait(lambda: h.store.prompt(prompt.id).state in ("posted", "closed", "missed", "failed"),
+          f"prompt {prompt.key}", timeout=600)
     posted = h.store.prompt(prompt.id)
-    if posted.state != "posted":
+    if not posted.posted_at:
         raise RuntimeError(f"prompt {prompt.key} ended {posted.state}")
     return posted
 

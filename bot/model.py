@@ -49,6 +49,7 @@ class Prompt:
     close_at: str | None = None
     posted_at: str | None = None
     message_ts: str | None = None
+    reminded_at: str | None = None
     attempts: int = 0
     error: str | None = None
     team_id: str = ""

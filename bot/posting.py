@@ -27,7 +27,7 @@ def tick(h: Hvis) -> None:
     now = h.clock.now()
     if h.team_id:
         h.store.adopt_sessions(h.team_id)
-    for step in (post_due_prompts, post_pending_answers, wrap_up_closed_sessions):
+    for step in (post_due_prompts, post_pending_answers, remind_and_close, wrap_up_closed_sessions):
         try:
             step(h, now)
         except Exception:
@@ -143,6 +143,29 @@ def _find_in_thread(h: Hvis, channel: str, thread_ts: str, reply_id: str) -> boo
             h.store.set_reply_ts(reply_id, message["ts"])
             return True
     return False
+
+
+def remind_and_close(h: Hvis, now: datetime) -> None:
+    """Post due reminders in prompt threads, and close prompts whose time is up (their buttons go)."""
+    for prompt in h.store.prompts_to_remind(iso(now)):
+        session = h.store.session(prompt.session_id)
+        h.store.update_prompt(prompt.id, reminded_at=iso(now))  # at most once, even if Slack fails below
+        if prompt.close_at and prompt.close_at <= iso(now):
+            continue  # the bot was down past the close time: a reminder now would mislead
+        answered = len({r.author for r in h.store.replies(session.id) if r.prompt_id == prompt.id})
+        try:
+            h.client.chat_postMessage(channel=session.channel, thread_ts=prompt.message_ts,
+                                      **render.reminder(session, answered))
+        except SlackApiError as exc:
+            log.warning("reminder for prompt %s failed: %s", prompt.key, exc.response.get("error"))
+    for prompt in h.store.prompts_to_close(iso(now)):
+        session = h.store.session(prompt.session_id)
+        h.store.update_prompt(prompt.id, state="closed")
+        try:
+            h.client.chat_update(channel=session.channel, ts=prompt.message_ts,
+                                 **render.prompt_message(session, prompt, closed=True))
+        except SlackApiError as exc:
+            log.warning("closing prompt %s in Slack failed: %s", prompt.key, exc.response.get("error"))
 
 
 def wrap_up_closed_sessions(h: Hvis, now: datetime) -> None:

@@ -39,8 +39,11 @@ def answer_buttons(session: Session) -> list[tuple[str, bool]]:
     }[session.anonymity]
 
 
-def prompt_message(session: Session, prompt: Prompt) -> dict:
-    """The chat.postMessage arguments for a prompt: text, blocks and metadata naming session and prompt."""
+def prompt_message(session: Session, prompt: Prompt, closed: bool = False) -> dict:
+    """The chat.postMessage arguments for a prompt: text, blocks and metadata naming session and prompt.
+
+    A closed prompt keeps its text but loses its buttons and says it is closed.
+    """
     lang = session.language
     blocks = [
         {"type": "header", "text": {"type": "plain_text", "text": t(lang, "prompt.header"), "emoji": True}},
@@ -58,13 +61,15 @@ def prompt_message(session: Session, prompt: Prompt) -> dict:
                 None if anonymous else "primary")
         for key, anonymous in answer_buttons(session)
     ]
-    blocks.append({"type": "actions", "block_id": f"prompt-{prompt.id}", "elements": buttons})
+    if closed:
+        blocks.append(_context(f"🔒 {t(lang, 'prompt.closed')}"))
+    else:
+        blocks.append({"type": "actions", "block_id": f"prompt-{prompt.id}", "elements": buttons})
     return {
         "text": f"{t(lang, 'prompt.header')} {prompt.text}",
         "blocks": blocks,
         "metadata": {"event_type": PROMPT_EVENT,
                      "event_payload": {"session_id": session.id, "prompt_id": prompt.id, "prompt_key": prompt.key}},
-        "unfurl_links": False,
     }
 
 
@@ -110,7 +115,6 @@ def answer_post(session: Session, reply: Reply) -> dict:
         "text": f"{byline} {reply.text}",
         "blocks": [_context(byline), _section(reply.text[:MAX_ANSWER])],
         "metadata": {"event_type": ANSWER_EVENT, "event_payload": {"reply_id": reply.id}},
-        "unfurl_links": False,
     }
 
 
@@ -121,6 +125,13 @@ def missed_notice(session: Session, prompt: Prompt, due_local: str) -> dict:
         _section(text),
         {"type": "actions", "elements": [_button(t(lang, "button.post_now"), "post_now", str(prompt.id), "primary")]},
     ]}
+
+
+def reminder(session: Session, answered: int) -> dict:
+    """A nudge in the prompt's thread: how many have answered, never who."""
+    lang = session.language
+    text = t(lang, "reminder.some", count=answered) if answered else t(lang, "reminder.none")
+    return {"text": text}
 
 
 def text_message(text: str) -> dict:

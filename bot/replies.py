@@ -122,6 +122,8 @@ def open_answer(h: Hvis, prompt_id: str, user_id: str, anonymous: bool) -> dict:
     session = h.store.session(prompt.session_id)
     if session.state == "closed":
         raise NotAllowed(t(session.language, "notice.closed", title=session.title))
+    if prompt.state == "closed":
+        raise NotAllowed(t(session.language, "prompt.closed"))
     return render.answer_modal(session, prompt, anonymous or session.anonymity == "anonymous")
 
 

@@ -31,6 +31,7 @@ class Delivery:
     payload: dict = field(default_factory=dict)
     ts: Optional[str] = None
     event_id: Optional[str] = None
+    envelope_id: Optional[str] = None   # set when it went over Socket Mode
 
     def json(self) -> Any:
         """The response body parsed as JSON (None when empty or not JSON)."""

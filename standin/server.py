@@ -17,10 +17,11 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from urllib.parse import parse_qsl, urlsplit
 
 from .methods import METHODS as _CORE
+from .socket_mode import APP_TOKEN_METHODS, SOCKET_METHODS
 from .surfaces import SURFACE_METHODS, response_url
 from .workspace import SlackError, Workspace
 
-METHODS = {**_CORE, **SURFACE_METHODS}
+METHODS = {**_CORE, **SURFACE_METHODS, **SOCKET_METHODS}
 
 # Fields Slack documents as JSON-encoded strings when sent as form data.
 JSON_FIELDS = ("blocks", "attachments", "metadata", "view", "files", "user_auth_blocks")
@@ -162,8 +163,10 @@ class ApiServer:
     """Routes /api/<method>, the file upload URLs and response_urls onto the workspace."""
 
     def __init__(self, ws: Workspace, token: str, scopes, enforce_scopes: bool = True,
-                 on_bot_message: Optional[Callable[[str, dict], None]] = None):
+                 on_bot_message: Optional[Callable[[str, dict], None]] = None, app_token: Optional[str] = None,
+                 sockets=None):
         self.ws, self.token, self.scopes, self.enforce_scopes = ws, token, tuple(scopes), enforce_scopes
+        self.app_token, self.sockets = app_token, sockets  # sockets: the SocketModeServer behind apps.connections.open
         self.on_bot_message = on_bot_message
         self.calls, self.injections = CallLog(), Injections()
         self.httpd: Optional[ThreadingHTTPServer] = None
@@ -226,7 +229,10 @@ class ApiServer:
     def _api(self, method: str, query: str, headers: Dict[str, str], raw: bytes):
         entry = METHODS.get(method)
         scopes = entry[1] if entry else ()
+        app_method = method in APP_TOKEN_METHODS
         hdrs = self._headers(scopes)
+        if app_method:  # an app-level token carries its own scope, not the bot's
+            hdrs["x-oauth-scopes"] = "connections:write"
         try:
             args = parse_args(headers, query, raw)
         except (ValueError, UnicodeDecodeError):
@@ -254,7 +260,9 @@ class ApiServer:
             resp = {"ok": False, "error": "unknown_method"}
         elif not token:
             resp = {"ok": False, "error": "not_authed"}
-        elif token != self.token:
+        elif (token == self.token and app_method) or (self.app_token and token == self.app_token and not app_method):
+            resp = {"ok": False, "error": "not_allowed_token_type"}
+        elif token != (self.app_token if app_method else self.token):
             resp = {"ok": False, "error": "invalid_auth"}
         elif self.enforce_scopes and scopes and not set(scopes) & set(self.scopes):
             resp = {"ok": False, "error": "missing_scope", "needed": scopes[0], "provided": ",".join(self.scopes)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import secrets
 import threading
 import uuid
@@ -13,6 +14,7 @@ from .delivery import (Delivery, SignedSender, action_for, block_actions, channe
 from .formats import find_element, set_reaction
 from .methods import DEFAULT_SCOPES
 from .server import ApiServer, Call
+from .socket_mode import SocketModeServer, socket_envelope
 from .surfaces import apply_response_action
 from .workspace import SlackError, Workspace, rich_text
 
@@ -26,12 +28,14 @@ class SlackStandIn:
                  bot_name: str = "hvis", bot_token: Optional[str] = None, host: str = "127.0.0.1", port: int = 0,
                  request_url: Optional[str] = None, echo_bot_messages: bool = False, app_mention_events: bool = False,
                  verification_token: str = "standin-verification-token", enforce_scopes: bool = True,
-                 delivery_timeout: float = 10.0, trigger_ttl: float = 3.0):
+                 delivery_timeout: float = 10.0, trigger_ttl: float = 3.0, app_token: Optional[str] = None,
+                 socket_mode: bool = False):
         self.signing_secret = signing_secret
         self.ws = Workspace(team_id, team_name, team_domain, bot_user_id, bot_id, bot_name, app_id)
         self.ws.trigger_ttl = trigger_ttl
         self.bot_token = bot_token or f"xoxb-standin-{team_id.lower()}-{secrets.token_hex(8)}"
         self.request_url = request_url
+        self.socket_mode = socket_mode                  # deliver over the Socket Mode WebSocket instead of HTTP
         self.echo_bot_messages = echo_bot_messages      # deliver `message` events for the bot's own posts
         self.app_mention_events = app_mention_events    # also send app_mention when a user @-mentions the bot
         self.verification_token = verification_token
@@ -39,7 +43,10 @@ class SlackStandIn:
         self.deliveries: List[Delivery] = []             # everything delivered, including async echoes
         self.delivery_errors: List[BaseException] = []   # failures of async (echo) deliveries
         self._host, self._port = host, port
-        self._api = ApiServer(self.ws, self.bot_token, scopes, enforce_scopes, on_bot_message=self._echo)
+        self._sockets = SocketModeServer(app_id, host)
+        self._api = ApiServer(self.ws, self.bot_token, scopes, enforce_scopes, on_bot_message=self._echo,
+                              app_token=app_token or f"xapp-1-standin-{app_id.lower()}-{secrets.token_hex(8)}",
+                              sockets=self._sockets)
 
     # ---- lifecycle -------------------------------------------------------------------------------
     def start(self, port: Optional[int] = None) -> "SlackStandIn":
@@ -48,8 +55,9 @@ class SlackStandIn:
         return self
 
     def stop(self) -> None:
-        """Shut the server down."""
+        """Shut the servers down (Web API first, so a connected app cannot open a new link meanwhile)."""
         self._api.stop()
+        self._sockets.stop()
 
     def __enter__(self) -> "SlackStandIn":
         return self.start()
@@ -66,6 +74,15 @@ class SlackStandIn:
     def api_url(self) -> str:
         """Pass as WebClient(base_url=...)."""
         return self._api.base_url + "/api/"
+
+    @property
+    def app_token(self) -> str:
+        """The app-level token (xapp-…) that apps.connections.open accepts."""
+        return self._api.app_token
+
+    @app_token.setter
+    def app_token(self, token: str) -> None:
+        self._api.app_token = token
 
     @property
     def team_id(self) -> str:
@@ -193,21 +210,67 @@ class SlackStandIn:
     def deliver(self, payload: dict, retry_num: Optional[int] = None, retry_reason: str = "http_timeout",
                 headers: Optional[Dict[str, str]] = None, timestamp: Optional[int] = None,
                 sign: bool = True) -> Delivery:
-        """Send (or re-send) an envelope / interactive payload / slash form to request_url, signed like Slack."""
+        """Send (or re-send) a payload to the app: signed to request_url, or in Socket Mode over the WebSocket.
+
+        In Socket Mode headers/timestamp/sign do not apply; retry_num becomes the envelope's retry_attempt.
+        """
         event = payload.get("event") if isinstance(payload.get("event"), dict) else {}
-        if not self.request_url:  # nothing to deliver to: the effect is stored, nobody is told
+        if self.socket_mode:
+            d = self._deliver_socket(payload, retry_num, retry_reason)
+        elif not self.request_url:  # nothing to deliver to: the effect is stored, nobody is told
             return Delivery(0, b"", {}, payload, event.get("ts"), payload.get("event_id"))
-        body, ctype = encode(payload)
-        extra = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": retry_reason} if retry_num else {}
-        extra.update(headers or {})
-        sender = SignedSender(self.request_url, self.signing_secret, timeout=self.delivery_timeout)
-        d = sender.post(body, ctype, timestamp=timestamp, extra_headers=extra, payload=payload, sign=sign)
+        else:
+            body, ctype = encode(payload)
+            extra = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": retry_reason} if retry_num else {}
+            extra.update(headers or {})
+            sender = SignedSender(self.request_url, self.signing_secret, timeout=self.delivery_timeout)
+            d = sender.post(body, ctype, timestamp=timestamp, extra_headers=extra, payload=payload, sign=sign)
         d.ts, d.event_id = event.get("ts"), payload.get("event_id")
         self.deliveries.append(d)
         return d
 
+    def _deliver_socket(self, payload: dict, retry_num: Optional[int], retry_reason: str) -> Delivery:
+        # The ack's payload plays the part of the HTTP response body, so callers read both the same way.
+        env = socket_envelope(payload, retry_num or 0, retry_reason if retry_num else "")
+        ack = self._sockets.send(env, self.delivery_timeout)
+        if ack is None:  # no link, or no ack in time: Slack would count this as a failed delivery
+            d = Delivery(0, b"", {}, payload)
+        elif ack.get("payload") is None:
+            d = Delivery(200, b"", {}, payload)
+        else:
+            d = Delivery(200, json.dumps(ack["payload"]).encode("utf-8"), {"Content-Type": "application/json"},
+                         payload)
+        d.envelope_id = env["envelope_id"]
+        return d
+
+    # ---- Socket Mode ------------------------------------------------------------------------------------
+    def use_socket_mode(self, on: bool = True) -> "SlackStandIn":
+        """Deliver everything over the app's Socket Mode connection (on=False: back to HTTP)."""
+        self.socket_mode = on
+        return self
+
+    def socket_connections(self) -> int:
+        """Open Socket Mode connections that receive deliveries (ones told to disconnect do not count)."""
+        return len(self._sockets.live())
+
+    def wait_for_socket(self, count: int = 1, timeout: float = 10.0) -> int:
+        """Wait until `count` Socket Mode connections are open; AssertionError otherwise."""
+        return self._sockets.wait_for_links(count, timeout)
+
+    def disconnect_socket(self, reason: str = "refresh_requested", grace: float = 10.0) -> int:
+        """Send Slack's `disconnect` message so the app reconnects; returns how many connections were told."""
+        return self._sockets.disconnect(reason, grace)
+
+    @property
+    def socket_messages(self) -> List[dict]:
+        """What the app sent over Socket Mode that was not an awaited ack (late or duplicate acks, other)."""
+        with self._sockets.cond:
+            return copy.deepcopy(self._sockets.received)
+
     def verify_url(self, challenge: Optional[str] = None) -> Delivery:
         """Send the url_verification handshake Slack does when the request URL is configured."""
+        if self.socket_mode:
+            raise ValueError("Socket Mode has no request URL to verify")
         return self.deliver({"token": self.verification_token, "challenge": challenge or secrets.token_urlsafe(24),
                              "type": "url_verification"})
 
@@ -222,7 +285,7 @@ class SlackStandIn:
 
     def _echo(self, channel: str, msg: dict) -> None:
         # Runs after chat.postMessage has been answered, like Slack's own event for the bot's post.
-        if not self.echo_bot_messages or not self.request_url:
+        if not self.echo_bot_messages or not (self.request_url or self.socket_mode):
             return
         with self.ws.lock:
             event = message_event(self.ws, channel, msg)

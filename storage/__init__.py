@@ -149,6 +149,18 @@ class Store:
             [now],
         )
 
+    def prompts_to_remind(self, now: str) -> list[Prompt]:
+        """Posted prompts of running sessions whose reminder time has come and not yet been used."""
+        return self._prompts(
+            "state = 'posted' AND remind_at <= ? AND reminded_at IS NULL AND session_id IN "
+            "(SELECT id FROM sessions WHERE state = 'running')", [now])
+
+    def prompts_to_close(self, now: str) -> list[Prompt]:
+        """Posted prompts past their close time, and every posted prompt of a closed session."""
+        return self._prompts(
+            "state = 'posted' AND (close_at <= ? OR session_id IN (SELECT id FROM sessions WHERE state = 'closed'))",
+            [now])
+
     def _prompts(self, where: str, params: list) -> list[Prompt]:
         rows = self.db.query(f"SELECT {', '.join(_PROMPT_COLUMNS)} FROM prompts WHERE {where}", params)
         prompts = []

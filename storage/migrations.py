@@ -52,6 +52,7 @@ def initial(db: Database) -> None:
                 CHECK (state IN ('pending', 'posting', 'posted', 'missed', 'failed', 'closed')),
             posted_at TEXT,
             message_ts TEXT,
+            reminded_at TEXT,
             attempts INTEGER NOT NULL DEFAULT 0,
             error TEXT,
             UNIQUE (session_id, key)

@@ -15,7 +15,7 @@ def test_demo_runs_a_theme_day_and_writes_exports(tmp_path):
     data = json.loads((out / "resultat.json").read_text(encoding="utf-8"))
     replies = [r for p in data["prompts"] for r in p["replies"]]
     assert data["session"]["state"] == "closed"
-    assert all(p["state"] == "posted" for p in data["prompts"])
+    assert all(p["posted_at"] and p["state"] == "closed" for p in data["prompts"])
     assert any(r["user"] is None for r in replies) and any(r["role"] == "politician" for r in replies)
     assert any(r["edited"] for r in replies) and sum(r["votes"] for r in replies) > 20
     assert (out / "resultat.md").read_text(encoding="utf-8").startswith("# Resultat")

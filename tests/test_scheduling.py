@@ -89,3 +89,19 @@ def test_closing_a_session_posts_a_wrap_up_and_dms_the_export(bot, live_session,
     assert all(f["channel_id"].startswith("D") for f in stub.files)
     wrap = [m for m in stub.messages(CHANNEL) if "Tak for i dag" in (m.get("text") or "")]
     assert len(wrap) == 1 and "1 svar" in wrap[0]["text"]
+
+
+def test_reminder_counts_answers_and_closing_removes_the_buttons(bot, live_session, stub, clock):
+    session, prompt = live_session
+    for user in ("U0EMP0001", "U0EMP0002"):
+        stub.post_as_user(user, CHANNEL, "Et svar", thread_ts=prompt.message_ts)
+    clock.advance(minutes=15)  # the Danish deck reminds at +15m and closes at +25m
+    reminder = wait_until(lambda: [m for m in stub.messages(CHANNEL)
+                                   if m.get("thread_ts") == prompt.message_ts and "⏰" in (m.get("text") or "")],
+                          "the reminder")
+    assert "2 har svaret" in reminder[0]["text"] and "U0EMP" not in reminder[0]["text"]
+    clock.advance(minutes=10)
+    wait_until(lambda: bot.h.store.prompt(prompt.id).state == "closed", "the prompt to close")
+    updated = wait_until(lambda: "🔒" in str(stub.message(CHANNEL, prompt.message_ts).get("blocks")), "the update")
+    assert updated and "actions" not in [b["type"] for b in stub.message(CHANNEL, prompt.message_ts)["blocks"]]
+    assert len([m for m in stub.messages(CHANNEL) if "⏰" in (m.get("text") or "")]) == 1
