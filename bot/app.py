@@ -18,7 +18,9 @@ def create_app(h: Hvis) -> App:
     """A Bolt app whose listeners store first and acknowledge after (process_before_response)."""
     app = App(
         client=h.client,
-        signing_secret=h.settings.signing_secret or "socket-mode",
+        signing_secret=h.settings.signing_secret,
+        # Socket Mode traffic arrives over an authenticated WebSocket, unsigned; HTTP requests must be signed.
+        request_verification_enabled=not h.settings.socket_mode,
         process_before_response=True,
         listener_executor=ThreadPoolExecutor(h.settings.threads, "hvis-listener"),
         logger=logging.getLogger("hvis.bolt"),

@@ -75,7 +75,7 @@ def to_markdown(data: dict, language: str) -> str:
     lines = [f"# {t(language, 'export.title', title=s['title'])}", "",
              f"- {t(language, 'export.channel')}: <#{s['channel']}>",
              f"- {t(language, 'export.start')}: {start} ({s['timezone']})",
-             f"- {t(language, 'export.anonymity')}: {s['anonymity']}",
+             f"- {t(language, 'export.anonymity')}: {t(language, 'anonymity.' + s['anonymity'])}",
              f"- {t(language, 'export.totals', **data['stats'])}", "",
              f"_{t(language, 'export.caveat')}_", ""]
     for prompt in data["prompts"]:

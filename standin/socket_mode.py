@@ -219,8 +219,11 @@ class _Connection:
 class SocketModeServer:
     """The WebSocket side of Socket Mode: issues tickets, accepts links, sends envelopes, waits for acks."""
 
-    def __init__(self, app_id: str, host: str = "127.0.0.1") -> None:
+    def __init__(self, app_id: str, host: str = "127.0.0.1", ping_interval: float = 0.1) -> None:
         self.app_id, self.host = app_id, host
+        # Slack pings its links. It also matters here: slack_sdk's reader holds a lock inside recv (3 s timeout)
+        # that its close()/reconnect must take, so frequent pings keep stopping and reconnecting quick.
+        self.ping_interval = ping_interval
         self.cond = threading.Condition()
         self.received: List[dict] = []          # what the app sent that was not an ack
         self._listener: Optional[socket.socket] = None
@@ -238,6 +241,7 @@ class SocketModeServer:
                 self._listener = sock
                 threading.Thread(target=self._accept, args=(sock,), name="standin-socket-mode",
                                  daemon=True).start()
+                threading.Thread(target=self._ping, args=(sock,), name="standin-socket-ping", daemon=True).start()
             return self._listener.getsockname()[1]
 
     def _accept(self, listener: socket.socket) -> None:
@@ -254,6 +258,16 @@ class SocketModeServer:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             conn = _Connection(self, sock, peer)
             threading.Thread(target=conn.run, name="standin-socket-link", daemon=True).start()
+
+    def _ping(self, listener: socket.socket) -> None:
+        while True:
+            time.sleep(self.ping_interval)
+            with self.cond:
+                if self._listener is not listener:
+                    return
+                conns = [c for c in self._conns if c.open]
+            for conn in conns:
+                conn.send(OP_PING, b"ping")  # never empty: the SDK's parser waits for more after a 2-byte frame
 
     def stop(self) -> None:
         """Close every link (1001 going away) and the listener; pending deliveries give up."""
