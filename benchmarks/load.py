@@ -10,7 +10,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Sequence
 
 PATH = "/slack/events"
 USER_AGENT = "Slackbot 1.0 (+https://api.slack.com/robots)"
@@ -89,7 +89,8 @@ class LoadPool:
         for slot in range(len(self._connections)):
             self._drop(slot)
 
-    def _work(self, slot: int, bodies: Sequence[bytes], take, latencies: list[float], statuses: Counter) -> None:
+    def _work(self, slot: int, bodies: Sequence[bytes], take: Callable[[], int | None], latencies: list[float],
+              statuses: Counter) -> None:
         while (index := take()) is not None:
             body = bodies[index]
             # Signed per request, like Slack: the timestamp is part of what is signed.

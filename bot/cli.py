@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from bot import export, privacy, sessions
 from bot.clock import Clock
 from bot.config import Settings, check_timezone, load_settings
-from bot.decks import load_deck, resolve_deck_path, shipped_decks
+from bot.decks import all_deck_paths, load_deck, resolve_deck_path
 from bot.errors import HvisError
 from bot.model import ANONYMITY_MODES
 from bot.people import Pseudonyms, load_key
@@ -174,7 +174,7 @@ def export_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def decks_command(args: argparse.Namespace, settings: Settings) -> int:
-    paths = [resolve_deck_path(args.path)] if args.path else [resolve_deck_path(name) for name in shipped_decks()]
+    paths = [resolve_deck_path(args.path)] if args.path else all_deck_paths()
     for path in paths:
         deck = load_deck(str(path))
         print(f"{path}: ok ({deck.title}, {len(deck.prompts)} prompts, {deck.language})")

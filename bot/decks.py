@@ -86,6 +86,12 @@ def shipped_decks() -> list[str]:
     return sorted(p.stem for p in PROMPTS_DIR.glob("*.toml"))
 
 
+def all_deck_paths(cwd: Path | None = None) -> list[Path]:
+    """Every deck a facilitator can name: ./prompts/*.toml first, then the shipped ones."""
+    paths = sorted(((cwd or Path.cwd()) / "prompts").glob("*.toml")) + sorted(PROMPTS_DIR.glob("*.toml"))
+    return list({path.resolve(): path for path in paths}.values())
+
+
 def load_deck(name_or_path: str | Path | None = None) -> Deck:
     """Read and validate a deck; every problem is a BadInput naming the file and the prompt."""
     path = resolve_deck_path(name_or_path)
