@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 
@@ -27,7 +28,8 @@ def _database_text(settings) -> bytes:
     return b"".join(path.read_bytes() for path in bot_files if path.exists())
 
 
-def test_anonymous_modal_answer_leaves_no_trace_of_its_author(bot, live_session, stub, settings, tmp_path):
+def test_anonymous_modal_answer_leaves_no_trace_of_its_author(bot, live_session, stub, settings, caplog):
+    caplog.set_level(logging.INFO)  # the production log level
     session, prompt = live_session
     reply = _answer_through_modal(stub, bot, prompt, SECRET_USER, "Jeg tør ikke sige det højt, men …")
     stub.react(USERS[0], CHANNEL, reply.ts, "+1")
@@ -39,6 +41,7 @@ def test_anonymous_modal_answer_leaves_no_trace_of_its_author(bot, live_session,
     for text in (export.to_json(data), export.to_markdown(data, "da"), export.to_markdown(data, "en")):
         assert SECRET_USER not in text
     assert SECRET_USER.encode() not in _database_text(settings)
+    assert SECRET_USER not in caplog.text
     thread_post = stub.message(CHANNEL, reply.ts)
     assert SECRET_USER not in json.dumps(thread_post) and "Anonymt svar" in thread_post["text"]
 
