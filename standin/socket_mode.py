@@ -227,7 +227,7 @@ class SocketModeServer:
         self.cond = threading.Condition()
         self.received: List[dict] = []          # what the app sent that was not an ack
         self._listener: Optional[socket.socket] = None
-        self._tickets: Dict[str, float] = {}
+        self._tickets: set = set()              # issued by apps.connections.open, not yet used
         self._conns: List[_Connection] = []     # handshake done, oldest first
         self._acks: Dict[str, object] = {}      # envelope_id -> _WAITING or the ack
         self._timers: List[threading.Timer] = []
@@ -293,13 +293,16 @@ class SocketModeServer:
         port = self._ensure_listening()
         ticket = str(uuid.uuid4())
         with self.cond:
-            self._tickets[ticket] = time.monotonic()
+            self._tickets.add(ticket)
         return f"ws://{self.host}:{port}/link/?ticket={ticket}&app_id={secrets.token_hex(32)}"
 
     # ---- called by connections ----------------------------------------------------------------------
     def _redeem(self, ticket: str) -> bool:
         with self.cond:
-            return self._tickets.pop(ticket, None) is not None
+            if ticket not in self._tickets:
+                return False
+            self._tickets.discard(ticket)
+            return True
 
     def _adopt(self, conn: _Connection) -> int:
         with self.cond:
