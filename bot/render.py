@@ -113,7 +113,9 @@ def answer_post(session: Session, reply: Reply) -> dict:
         byline = t(lang, "answer.hidden")
     return {
         "text": f"{byline} {reply.text}",
-        "blocks": [_context(byline), _section(reply.text[:MAX_ANSWER])],
+        "blocks": [_context(byline), _section(reply.text[:MAX_ANSWER]),
+                   {"type": "actions", "block_id": "vote", "elements": [
+                       _button(t(lang, "button.support"), "vote", reply.id)]}],
         "metadata": {"event_type": ANSWER_EVENT, "event_payload": {"reply_id": reply.id}},
     }
 

@@ -114,6 +114,20 @@ def reaction(h: Hvis, event: dict, event_id: str | None, added: bool) -> bool:
     return h.store.remove_vote(reply.team_id, reply.id, voter, event_id, now)
 
 
+def vote_button(h: Hvis, reply_id: str, user_id: str) -> str:
+    """The *Support* button under a posted answer toggles the presser's vote; returns what to tell them."""
+    reply = h.store.reply(reply_id)
+    if reply is None:
+        raise NotAllowed("that answer no longer exists")
+    voter = h.pseudonyms.of(reply.session_id, user_id)
+    now = iso(h.clock.now())
+    language = h.store.session(reply.session_id).language
+    if h.store.add_vote(reply.team_id, reply.id, voter, "button", None, now):
+        return t(language, "vote.added")
+    h.store.remove_vote(reply.team_id, reply.id, voter, None, now)
+    return t(language, "vote.removed")
+
+
 def open_answer(h: Hvis, prompt_id: str, user_id: str, anonymous: bool) -> dict:
     """The modal for an *Answer* button press, or NotAllowed with a message for the person."""
     prompt = h.store.prompt(int(prompt_id)) if prompt_id.isdigit() else None

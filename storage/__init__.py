@@ -222,6 +222,10 @@ class Store:
                 return False
             return db.execute("DELETE FROM replies WHERE channel = ? AND ts = ?", [channel, ts]).rowcount == 1
 
+    def reply(self, reply_id: str) -> Reply | None:
+        found = self._replies("r.id = ?", [reply_id])
+        return found[0] if found else None
+
     def reply_by_message(self, channel: str, ts: str) -> Reply | None:
         found = self._replies("r.channel = ? AND r.ts = ?", [channel, ts])
         return found[0] if found else None

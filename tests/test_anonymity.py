@@ -65,3 +65,15 @@ def test_named_modal_answer_is_posted_with_a_name_only_where_the_mode_shows_name
     reply = _answer_through_modal(stub, bot, prompt, USERS[0], f"Navngivet svar i {mode}", action="answer")
     assert (USERS[0] in stub.message(CHANNEL, reply.ts)["text"]) is named
     assert reply.user_id == USERS[0]
+
+
+def test_support_button_under_a_posted_answer_counts_one_vote_per_person(bot, live_session, stub):
+    session, prompt = live_session
+    reply = _answer_through_modal(stub, bot, prompt, SECRET_USER, "Lad os prøve snelaug")
+    for voter in USERS[:3]:
+        assert stub.click(voter, CHANNEL, reply.ts, "vote", reply.id).status == 200
+    stub.react(USERS[0], CHANNEL, reply.ts, "+1")  # the same person by reaction: still one vote
+    stub.click(USERS[1], CHANNEL, reply.ts, "vote", reply.id)  # pressing again takes it back
+    assert bot.h.store.reply(reply.id).votes == 2
+    told = stub.ephemerals(user=USERS[1])
+    assert [e["text"].split(".")[0] for e in told][-2:] == ["Tak! Du støtter nu idéen", "Din støtte til idéen er trukket tilbage"]

@@ -28,6 +28,13 @@ def register(app: App, h: Hvis) -> None:
         """*Answer anonymously*: the same modal, stored without a name."""
         open_answer(body, ack, client, respond, anonymous=True)
 
+    @app.action("vote")
+    def vote_action(body: dict, ack: Ack, respond: Respond) -> None:
+        """*Support* under an answer the bot posted: one vote per person, pressing again takes it back."""
+        ack()
+        text = replies.vote_button(h, body["actions"][0]["value"], body["user"]["id"])
+        respond(text=text, response_type="ephemeral", replace_original=False)
+
     @app.action("post_now")
     def post_now_action(body: dict, ack: Ack, respond: Respond) -> None:
         """A facilitator posts a missed or failed prompt now."""
