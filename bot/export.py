@@ -19,11 +19,21 @@ def session_export(store: Store, session_id: str) -> dict:
     session = store.session(session_id)
     if session is None:
         raise NotFound(f"no session with id {session_id!r} (see `hvis session list`)")
-    return build(session, store.prompts(session.id), store.replies(session.id))
+    return build(session, store.prompts(session.id), store.replies(session.id), store.participant_counts(session.id))
 
 
-def build(session: Session, prompts: list[Prompt], replies: list[Reply]) -> dict:
-    """Pure: assemble the export. Anonymous replies carry no user; their pseudonyms never leave the database."""
+def build(session: Session, prompts: list[Prompt], replies: list[Reply],
+          participants: tuple[int, dict[int, int]] | None = None) -> dict:
+    """Pure: assemble the export. Anonymous replies carry no user; their pseudonyms never leave the database.
+
+    `participants` is (people in the session, people per prompt id), counted apart from the replies;
+    without it, distinct reply authors are counted.
+    """
+    if participants is None:
+        per_prompt: dict[int, set[str]] = {}
+        for reply in replies:
+            per_prompt.setdefault(reply.prompt_id, set()).add(reply.author)
+        participants = (len({r.author for r in replies}), {k: len(v) for k, v in per_prompt.items()})
     by_prompt: dict[int, list[Reply]] = {}
     for reply in replies:
         by_prompt.setdefault(reply.prompt_id, []).append(reply)
@@ -37,12 +47,13 @@ def build(session: Session, prompts: list[Prompt], replies: list[Reply]) -> dict
         "prompts": [
             {"id": p.key, "position": p.position, "text": p.text, "kind": p.kind, "state": p.state,
              "options": p.options, "due_at": p.due_at, "posted_at": p.posted_at, "message_ts": p.message_ts,
+             "participants": participants[1].get(p.id, 0),
              "replies": [_reply(r) for r in by_prompt.get(p.id, [])], "themes": []}
             for p in prompts
         ],
         "stats": {
             "replies": len(replies),
-            "participants": len({r.author for r in replies}),
+            "participants": participants[0],
             "by_role": _count(r.role for r in replies),
             "anonymous_replies": sum(r.anonymous for r in replies),
             "votes": sum(r.votes for r in replies),

@@ -14,6 +14,8 @@ from pathlib import Path
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.errors import BadInput
+
 log = logging.getLogger(__name__)
 
 
@@ -29,9 +31,13 @@ def load_key(path: Path, create: bool = True) -> bytes | None:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        key = bytes.fromhex(path.read_text().strip())
+        try:
+            key = bytes.fromhex(path.read_text().strip())
+        except ValueError:
+            key = b""
         if len(key) < 16:
-            raise ValueError(f"{path}: pseudonym key is too short")
+            raise BadInput(f"{path}: the pseudonym key is damaged (expected 64 hex digits); restore it from your "
+                           "copy — without it anonymous answers cannot be matched for forget-me or votes")
         return key
     key = secrets.token_bytes(32)
     with os.fdopen(fd, "w") as handle:
@@ -39,15 +45,27 @@ def load_key(path: Path, create: bool = True) -> bytes | None:
     return key
 
 
+# Each use gets its own pseudonym, so rows of one kind cannot be joined to rows of another: an
+# anonymous answer's author never equals the same person's named-reply author, vote or presence.
+PURPOSES = ("named", "anonymous", "vote", "participant")
+
+
 class Pseudonyms:
-    """Keyed, per-session pseudonyms: stable enough for one vote per person and forget-me, unlinkable across sessions."""
+    """Keyed pseudonyms per session and purpose: enough for one vote per person and forget-me, and unlinkable
+    across sessions and across purposes."""
 
     def __init__(self, key: bytes) -> None:
         self._key = key
 
-    def of(self, session_id: str, user_id: str) -> str:
-        message = f"{session_id}\x1f{user_id}".encode()
+    def of(self, session_id: str, user_id: str, purpose: str) -> str:
+        if purpose not in PURPOSES:
+            raise ValueError(f"unknown pseudonym purpose {purpose!r}")
+        message = f"{purpose}\x1f{session_id}\x1f{user_id}".encode()
         return hmac.new(self._key, message, hashlib.sha256).hexdigest()[:32]
+
+    def all_of(self, session_id: str, user_id: str) -> dict[str, str]:
+        """Every pseudonym a person has in a session (for forget-me)."""
+        return {purpose: self.of(session_id, user_id, purpose) for purpose in PURPOSES}
 
 
 class Directory:

@@ -152,7 +152,7 @@ def remind_and_close(h: Hvis, now: datetime) -> None:
         h.store.update_prompt(prompt.id, reminded_at=iso(now))  # at most once, even if Slack fails below
         if prompt.close_at and prompt.close_at <= iso(now):
             continue  # the bot was down past the close time: a reminder now would mislead
-        answered = len({r.author for r in h.store.replies(session.id) if r.prompt_id == prompt.id})
+        answered = h.store.participant_counts(session.id)[1].get(prompt.id, 0)
         try:
             h.client.chat_postMessage(channel=session.channel, thread_ts=prompt.message_ts,
                                       **render.reminder(session, answered))

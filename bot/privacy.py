@@ -18,7 +18,7 @@ def forget(store: Store, pseudonyms: Pseudonyms | None, user_id: str) -> tuple[i
     """Remove everything stored about `user_id`, anonymous answers included when the key is at hand."""
     if not _USER.match(user_id):
         raise BadInput(f"{user_id!r} is not a Slack user id (like U0123ABCD)")
-    per_session = {s.id: pseudonyms.of(s.id, user_id) for s in store.sessions()} if pseudonyms else {}
+    per_session = {s.id: pseudonyms.all_of(s.id, user_id) for s in store.sessions()} if pseudonyms else {}
     return store.forget(user_id, per_session)
 
 

@@ -31,7 +31,8 @@ def _new_reply(h: Hvis, session: Session, prompt_id: int, user_id: str, anonymou
     return Reply(
         id=secrets.token_hex(6), team_id=session.team_id, session_id=session.id, prompt_id=prompt_id,
         channel=session.channel, ts=ts, source=source, user_id=None if anonymous else user_id,
-        author=h.pseudonyms.of(session.id, user_id), anonymous=anonymous,
+        author=h.pseudonyms.of(session.id, user_id, "anonymous" if anonymous and source == "modal" else "named"),
+        anonymous=anonymous,
         role=h.directory.role(session.team_id, user_id), text=text, created_at=now, updated_at=now, origin=origin,
     )
 
@@ -44,6 +45,11 @@ def message(h: Hvis, event: dict, event_id: str | None) -> object:
     if subtype == "message_deleted":
         return deleted(h, event, event_id)
     return thread_reply(h, event, event_id)
+
+
+def _store(h: Hvis, reply: Reply, user_id: str, event_id: str | None) -> bool:
+    participant = h.pseudonyms.of(reply.session_id, user_id, "participant")
+    return h.store.add_reply(reply, participant, event_id, iso(h.clock.now()))
 
 
 def thread_reply(h: Hvis, event: dict, event_id: str | None) -> Reply | None:
@@ -60,7 +66,7 @@ def thread_reply(h: Hvis, event: dict, event_id: str | None) -> Reply | None:
     if session.state == "closed":
         return None
     reply = _new_reply(h, session, prompt.id, event["user"], False, clean_text(event.get("text")), "thread", ts=ts)
-    if not h.store.add_reply(reply, event_id, iso(h.clock.now())):
+    if not _store(h, reply, event["user"], event_id):
         return None
     if session.anonymity in ("confidential", "anonymous"):
         h.later(lambda: _tell_about_button_once(h, session, event["user"], reply.author))
@@ -107,7 +113,7 @@ def reaction(h: Hvis, event: dict, event_id: str | None, added: bool) -> bool:
     reply = h.store.reply_by_message(item.get("channel", ""), item.get("ts", ""))
     if reply is None:
         return False
-    voter = h.pseudonyms.of(reply.session_id, event["user"])
+    voter = h.pseudonyms.of(reply.session_id, event["user"], "vote")
     now = iso(h.clock.now())
     if added:
         return h.store.add_vote(reply.team_id, reply.id, voter, "reaction", event_id, now)
@@ -119,7 +125,7 @@ def vote_button(h: Hvis, reply_id: str, user_id: str) -> str:
     reply = h.store.reply(reply_id)
     if reply is None:
         raise NotAllowed("that answer no longer exists")
-    voter = h.pseudonyms.of(reply.session_id, user_id)
+    voter = h.pseudonyms.of(reply.session_id, user_id, "vote")
     now = iso(h.clock.now())
     language = h.store.session(reply.session_id).language
     if h.store.add_vote(reply.team_id, reply.id, voter, "button", None, now):
@@ -157,7 +163,8 @@ def modal_answer(h: Hvis, view: dict, user_id: str) -> Reply | None:
     text = clean_text(value.get("value") or (value.get("selected_option") or {}).get("value"))
     if not text:
         raise BadInput(t(session.language, "modal.empty"))
-    anonymous = bool(meta.get("anonymous")) and session.anonymity in ("anonymous", "choice")
+    # The choice made when the modal opened stands, even if the mode became stricter meanwhile.
+    anonymous = bool(meta.get("anonymous")) or session.anonymity == "anonymous"
     reply = _new_reply(h, session, prompt.id, user_id, anonymous, text, "modal", origin=f"view:{view.get('id')}")
-    h.store.add_reply(reply, None, iso(h.clock.now()))
+    _store(h, reply, user_id, None)
     return reply

@@ -88,7 +88,7 @@ def summary(store: Store, session: Session) -> dict:
         "deck": session.deck, "start_at": session.start_at, "timezone": session.timezone,
         "language": session.language, "anonymity": session.anonymity, "facilitators": list(session.facilitators),
         "team_id": session.team_id, "closed_at": session.closed_at,
-        "replies": len(replies), "participants": len({r.author for r in replies}),
+        "replies": len(replies), "participants": store.participant_counts(session.id)[0],
         "prompts": [{"id": p.key, "kind": p.kind, "state": p.state, "due_at": p.due_at, "posted_at": p.posted_at,
                      "replies": per_prompt.get(p.id, 0)} for p in store.prompts(session.id)],
     }

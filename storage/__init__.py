@@ -196,8 +196,11 @@ class Store:
             [event_id, team_id, now])
         return cursor.rowcount == 0
 
-    def add_reply(self, reply: Reply, event_id: str | None, now: str) -> bool:
-        """Store a reply once per event (and once per message or modal view); False for a duplicate."""
+    def add_reply(self, reply: Reply, participant: str, event_id: str | None, now: str) -> bool:
+        """Store a reply once per event (and once per message or modal view); False for a duplicate.
+
+        `participant` is counted in a table of its own, so counting people never links their replies.
+        """
         with self.write() as db:
             if self.seen_event(db, event_id, reply.team_id, now):
                 return False
@@ -205,7 +208,19 @@ class Store:
             cursor = db.execute(
                 f"INSERT OR IGNORE INTO replies ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
                 list(row.values()))
-            return cursor.rowcount == 1
+            if cursor.rowcount != 1:
+                return False
+            db.execute("INSERT OR IGNORE INTO participants (team_id, session_id, prompt_id, person) VALUES (?, ?, ?, ?)",
+                       [reply.team_id, reply.session_id, reply.prompt_id, participant])
+            return True
+
+    def participant_counts(self, session_id: str) -> tuple[int, dict[int, int]]:
+        """How many people took part in the session, and in each prompt."""
+        total = self.db.execute("SELECT COUNT(DISTINCT person) FROM participants WHERE session_id = ?",
+                                [session_id]).fetchone()[0]
+        per_prompt = dict(self.db.execute("SELECT prompt_id, COUNT(*) FROM participants WHERE session_id = ? "
+                                          "GROUP BY prompt_id", [session_id]).fetchall())
+        return total, per_prompt
 
     def edit_reply(self, team_id: str, channel: str, ts: str, text: str, event_id: str | None, now: str) -> bool:
         with self.write() as db:
@@ -292,24 +307,27 @@ class Store:
         if not self.db.execute("SELECT 1 FROM sessions WHERE team_id = '' LIMIT 1").fetchone():
             return 0
         with self.write() as db:
-            for table in ("session_facilitators", "prompts", "replies", "votes", "notices"):
+            for table in ("session_facilitators", "prompts", "replies", "votes", "participants", "notices"):
                 db.execute(f"UPDATE {table} SET team_id = ? WHERE team_id = ''", [team_id])
             return db.execute("UPDATE sessions SET team_id = ? WHERE team_id = ''", [team_id]).rowcount
 
     # privacy and upkeep ---------------------------------------------------------------------
 
-    def forget(self, user_id: str, pseudonyms: dict[str, str]) -> tuple[int, int]:
-        """Delete a person's replies and votes: by user id, and by their pseudonym in each session
-        (`pseudonyms` maps session id → pseudonym), which also finds their anonymous answers."""
+    def forget(self, user_id: str, pseudonyms: dict[str, dict[str, str]]) -> tuple[int, int]:
+        """Delete a person's replies, votes and traces: by user id, and by their pseudonyms in each session
+        (`pseudonyms` maps session id → purpose → pseudonym), which also finds their anonymous answers."""
         with self.write() as db:
             replies = db.execute("DELETE FROM replies WHERE user_id = ?", [user_id]).rowcount
             votes = 0
             for session_id, person in pseudonyms.items():
-                replies += db.execute("DELETE FROM replies WHERE session_id = ? AND author = ?",
-                                      [session_id, person]).rowcount
+                replies += db.execute("DELETE FROM replies WHERE session_id = ? AND author IN (?, ?)",
+                                      [session_id, person["named"], person["anonymous"]]).rowcount
                 votes += db.execute("DELETE FROM votes WHERE voter = ? AND reply_id IN "
-                                    "(SELECT id FROM replies WHERE session_id = ?)", [person, session_id]).rowcount
-                db.execute("DELETE FROM notices WHERE session_id = ? AND person = ?", [session_id, person])
+                                    "(SELECT id FROM replies WHERE session_id = ?)",
+                                    [person["vote"], session_id]).rowcount
+                db.execute("DELETE FROM participants WHERE session_id = ? AND person = ?",
+                           [session_id, person["participant"]])
+                db.execute("DELETE FROM notices WHERE session_id = ? AND person = ?", [session_id, person["named"]])
             db.execute("DELETE FROM people WHERE user_id = ?", [user_id])
             db.execute("DELETE FROM session_facilitators WHERE user_id = ?", [user_id])
             db.execute("UPDATE sessions SET created_by = NULL WHERE created_by = ?", [user_id])

@@ -88,6 +88,13 @@ def initial(db: Database) -> None:
             created_at TEXT NOT NULL,
             PRIMARY KEY (reply_id, voter)
         );
+        CREATE TABLE participants (
+            team_id TEXT NOT NULL,
+            session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            prompt_id INTEGER NOT NULL REFERENCES prompts(id) ON DELETE CASCADE,
+            person TEXT NOT NULL,
+            PRIMARY KEY (prompt_id, person)
+        );
         CREATE TABLE events (
             event_id TEXT PRIMARY KEY,
             team_id TEXT NOT NULL,

@@ -77,3 +77,18 @@ def test_support_button_under_a_posted_answer_counts_one_vote_per_person(bot, li
     assert bot.h.store.reply(reply.id).votes == 2
     told = stub.ephemerals(user=USERS[1])
     assert [e["text"].split(".")[0] for e in told][-2:] == ["Tak! Du støtter nu idéen", "Din støtte til idéen er trukket tilbage"]
+
+
+def test_anonymous_answer_cannot_be_linked_to_the_same_persons_named_reply_or_votes(bot, live_session, stub, settings):
+    session, prompt = live_session
+    named = stub.post_as_user(SECRET_USER, CHANNEL, "Mit navngivne svar", thread_ts=prompt.message_ts)
+    _answer_through_modal(stub, bot, prompt, SECRET_USER, "Mit hemmelige svar")
+    stub.react(SECRET_USER, CHANNEL, named.ts, "+1")
+    rows = {r.text: r for r in bot.h.store.replies(session.id)}
+    secret, public = rows["Mit hemmelige svar"], rows["Mit navngivne svar"]
+    voters = {v[0] for v in bot.h.store.db.execute("SELECT voter FROM votes").fetchall()}
+    assert secret.user_id is None and public.user_id == SECRET_USER
+    assert secret.author != public.author and secret.author not in voters
+    people = {p[0] for p in bot.h.store.db.execute("SELECT person FROM participants").fetchall()}
+    assert secret.author not in people and public.author not in people
+    assert export.session_export(bot.h.store, session.id)["stats"]["participants"] == 1
