@@ -105,6 +105,8 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runtime import Bot, build
 
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for chatty in ("slack_sdk", "slack_bolt", "hvis.bolt"):  # at DEBUG they log payloads: personal data
+        logging.getLogger(chatty).setLevel(max(logging.INFO, logging.getLevelName(settings.log_level)))
     bot = Bot(build(settings))
     signal.signal(signal.SIGTERM, _interrupt)
     try:

@@ -35,7 +35,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HVIS_VOTE_REACTION", "vote_reaction", "+1", "The reaction that counts as a vote on a reply."),
     Setting("HVIS_KEY_FILE", "key_file", "", "File holding the secret key for anonymous pseudonyms (default: the database path + `.key`). Keep it apart from database copies."),
     Setting("HVIS_THREADS", "threads", "16", "Worker threads for Slack requests in HTTP mode and Bolt listeners."),
-    Setting("HVIS_LOG_LEVEL", "log_level", "INFO", "Log level (DEBUG, INFO, WARNING)."),
+    Setting("HVIS_LOG_LEVEL", "log_level", "INFO", "Log level (DEBUG, INFO, WARNING). Slack payloads are never logged: they hold personal data."),
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
@@ -28,6 +29,7 @@ class Hvis:
     directory: Directory
     team_id: str = ""
     bot_user_id: str = ""
+    instance: str = field(default_factory=lambda: secrets.token_hex(6))
     _background: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(2, "hvis-bg"))
 
     def facilitators(self, session: Session) -> list[str]:

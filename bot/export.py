@@ -107,15 +107,3 @@ def to_markdown(data: dict, language: str) -> str:
             lines.append(f"- {text} ({', '.join(extra)})")
         lines.append("")
     return "\n".join(lines)
-
-
-def wrapup_text(data: dict) -> str:
-    """The short wrap-up posted in the channel: totals and the most supported idea, never names."""
-    language = data["session"]["language"]
-    text = t(language, "wrapup.text", title=data["session"]["title"], prompts=len(data["prompts"]),
-             replies=data["stats"]["replies"], participants=data["stats"]["participants"])
-    replies = [r for p in data["prompts"] for r in p["replies"] if r["votes"]]
-    if replies:
-        best = max(replies, key=lambda r: r["votes"])
-        text += "\n" + t(language, "wrapup.top", text=best["text"][:200], votes=best["votes"])
-    return text

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
+SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+SLACK_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 ANONYMITY_MODES = ("named", "confidential", "anonymous", "choice")
 # From loosest to strictest: a mode may only move right once the first prompt is out.
 STRICTNESS = {"named": 0, "choice": 1, "confidential": 2, "anonymous": 3}

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.errors import BadInput
+from bot.model import SLACK_USER_ID
 from bot.people import Pseudonyms
 from bot.schedule import iso
 from storage import Store
 
-_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
-
-
 def forget(store: Store, pseudonyms: Pseudonyms | None, user_id: str) -> tuple[int, int]:
     """Remove everything stored about `user_id`, anonymous answers included when the key is at hand."""
-    if not _USER.match(user_id):
+    if not SLACK_USER_ID.match(user_id):
         raise BadInput(f"{user_id!r} is not a Slack user id (like U0123ABCD)")
     per_session = {s.id: pseudonyms.all_of(s.id, user_id) for s in store.sessions()} if pseudonyms else {}
     return store.forget(user_id, per_session)

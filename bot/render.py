@@ -113,16 +113,16 @@ def answer_post(session: Session, reply: Reply) -> dict:
         byline = t(lang, "answer.hidden")
     return {
         "text": f"{byline} {reply.text}",
-        "blocks": [_context(byline), _section(reply.text[:MAX_ANSWER]),
+        "blocks": [_context(byline), _section(escape(reply.text[:MAX_ANSWER])),
                    {"type": "actions", "block_id": "vote", "elements": [
                        _button(t(lang, "button.support"), "vote", reply.id)]}],
         "metadata": {"event_type": ANSWER_EVENT, "event_payload": {"reply_id": reply.id}},
     }
 
 
-def missed_notice(session: Session, prompt: Prompt, due_local: str) -> dict:
+def facilitator_notice(session: Session, prompt: Prompt, text: str) -> dict:
+    """A direct message about a prompt that did not go out, with a *Post now* button."""
     lang = session.language
-    text = t(lang, "facilitator.missed", prompt=prompt.text, title=session.title, due=due_local)
     return {"text": text, "blocks": [
         _section(text),
         {"type": "actions", "elements": [_button(t(lang, "button.post_now"), "post_now", str(prompt.id), "primary")]},
@@ -136,5 +136,22 @@ def reminder(session: Session, answered: int) -> dict:
     return {"text": text}
 
 
+def escape(text: str) -> str:
+    """Participants' text shown as mrkdwn: `<!channel>` or `<@U…>` typed into an answer must stay text."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def text_message(text: str) -> dict:
     return {"text": text, "blocks": [_section(text)]}
+
+
+def wrapup(data: dict) -> dict:
+    """The short wrap-up posted in the channel: totals and the most supported idea, never names."""
+    language = data["session"]["language"]
+    text = t(language, "wrapup.text", title=data["session"]["title"], prompts=len(data["prompts"]),
+             replies=data["stats"]["replies"], participants=data["stats"]["participants"])
+    replies = [r for p in data["prompts"] for r in p["replies"] if r["votes"]]
+    if replies:
+        best = max(replies, key=lambda r: r["votes"])
+        text += "\n" + t(language, "wrapup.top", text=escape(best["text"][:200]), votes=best["votes"])
+    return text_message(text)

@@ -19,9 +19,13 @@ MAX_TEXT = 40_000  # Slack's own limit for a message's text
 REPLY_SUBTYPES = (None, "thread_broadcast", "file_share")
 
 
-def clean_text(text: str | None) -> str:
-    """Text as stored: no NUL bytes (they break C string handling downstream), at most Slack's length."""
-    return (text or "").replace("\x00", "").strip()[:MAX_TEXT]
+def clean_text(text: str | None, from_slack: bool = False) -> str:
+    """Text as stored: plain (Slack's &amp; &lt; &gt; undone), no NUL bytes (they break C string handling
+    downstream), at most Slack's length."""
+    text = text or ""
+    if from_slack:
+        text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return text.replace("\x00", "").strip()[:MAX_TEXT]
 
 
 def _new_reply(h: Hvis, session: Session, prompt_id: int, user_id: str, anonymous: bool, text: str,
@@ -65,7 +69,7 @@ def thread_reply(h: Hvis, event: dict, event_id: str | None) -> Reply | None:
     session = h.store.session(prompt.session_id)
     if session.state == "closed":
         return None
-    reply = _new_reply(h, session, prompt.id, event["user"], False, clean_text(event.get("text")), "thread", ts=ts)
+    reply = _new_reply(h, session, prompt.id, event["user"], False, clean_text(event.get("text"), from_slack=True), "thread", ts=ts)
     if not _store(h, reply, event["user"], event_id):
         return None
     if session.anonymity in ("confidential", "anonymous"):
@@ -88,7 +92,7 @@ def edited(h: Hvis, event: dict, event_id: str | None) -> bool:
     if not message.get("ts") or message.get("bot_id"):
         return False
     return h.store.edit_reply(event.get("team") or "", event.get("channel", ""), message["ts"],
-                              clean_text(message.get("text")), event_id, iso(h.clock.now()))
+                              clean_text(message.get("text"), from_slack=True), event_id, iso(h.clock.now()))
 
 
 def deleted(h: Hvis, event: dict, event_id: str | None) -> bool:
@@ -124,7 +128,7 @@ def vote_button(h: Hvis, reply_id: str, user_id: str) -> str:
     """The *Support* button under a posted answer toggles the presser's vote; returns what to tell them."""
     reply = h.store.reply(reply_id)
     if reply is None:
-        raise NotAllowed("that answer no longer exists")
+        raise NotAllowed(t(h.settings.language, "notice.gone"))
     voter = h.pseudonyms.of(reply.session_id, user_id, "vote")
     now = iso(h.clock.now())
     language = h.store.session(reply.session_id).language
@@ -138,7 +142,7 @@ def open_answer(h: Hvis, prompt_id: str, user_id: str, anonymous: bool) -> dict:
     """The modal for an *Answer* button press, or NotAllowed with a message for the person."""
     prompt = h.store.prompt(int(prompt_id)) if prompt_id.isdigit() else None
     if prompt is None:
-        raise NotAllowed("that question no longer exists")
+        raise NotAllowed(t(h.settings.language, "notice.gone"))
     session = h.store.session(prompt.session_id)
     if session.state == "closed":
         raise NotAllowed(t(session.language, "notice.closed", title=session.title))
@@ -155,7 +159,7 @@ def modal_answer(h: Hvis, view: dict, user_id: str) -> Reply | None:
     except (ValueError, KeyError, TypeError):
         raise BadInput("the answer form was not recognised") from None
     if prompt is None:
-        raise NotAllowed("that question no longer exists")
+        raise NotAllowed(t(h.settings.language, "notice.gone"))
     session = h.store.session(prompt.session_id)
     if session.state == "closed":
         raise NotAllowed(t(session.language, "notice.closed", title=session.title))

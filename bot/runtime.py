@@ -20,15 +20,21 @@ from bot.config import Settings
 from bot.context import Hvis
 from bot.errors import BadInput
 from bot.people import Directory, Pseudonyms, load_key
-from bot.scheduling import scheduler_healthy, start_scheduler
+from bot.scheduling import scheduler_healthy, start_scheduler, stop_scheduler
 from bot.server import SlackWsgi, create_server
 from storage import Store
 
 log = logging.getLogger(__name__)
 
 
-def slack_client(settings: Settings) -> WebClient:
-    """The Web API client: SLACK_API_URL honoured, 429 (Retry-After) and 5xx retried by slack_sdk itself."""
+def slack_client(settings: Settings, patient: bool = True) -> WebClient:
+    """The Web API client: SLACK_API_URL honoured, 429 (Retry-After) and 5xx retried by slack_sdk itself.
+
+    The impatient one (no retries, short timeout) is for look-ups made before acknowledging Slack,
+    which must answer within 3 seconds.
+    """
+    if not patient:
+        return WebClient(token=settings.bot_token, base_url=settings.api_url, timeout=2, retry_handlers=[])
     return WebClient(
         token=settings.bot_token, base_url=settings.api_url, timeout=15,
         retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2), RateLimitErrorRetryHandler(max_retry_count=3),
@@ -47,7 +53,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Hvis:
     auth = client.auth_test()
     return Hvis(settings=settings, store=store, client=client, clock=clock or Clock(),
                 pseudonyms=Pseudonyms(load_key(settings.pseudonym_key_path)),
-                directory=Directory(client, settings.politicians, store.role_of),
+                directory=Directory(slack_client(settings, patient=False), settings.politicians, store.role_of),
                 team_id=auth.get("team_id") or "", bot_user_id=auth.get("user_id") or "")
 
 
@@ -107,7 +113,6 @@ class Bot:
             self.server.close()
         if self.socket:
             self.socket.close()
-        if self.scheduler and self.scheduler.running:
-            self.scheduler.shutdown(wait=True)
+        stop_scheduler(self.h, self.scheduler)
         self.h.shutdown()
         self.h.store.close()

@@ -33,7 +33,10 @@ class SlackWsgi:
             return _answer(start_response, 404, "not found")
         if method != "POST":
             return _answer(start_response, 405, "use POST")
-        length = int(environ.get("CONTENT_LENGTH") or 0)
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return _answer(start_response, 400, "bad Content-Length")
         if length > MAX_BODY:
             return _answer(start_response, 413, "too large")
         raw = environ["wsgi.input"].read(length).decode("utf-8", errors="replace")

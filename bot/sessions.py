@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import re
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.config import check_language, check_timezone
 from bot.decks import Deck
 from bot.errors import BadInput, NotAllowed, NotFound
-from bot.model import ANONYMITY_MODES, STRICTNESS, Prompt, Session
+from bot.model import ANONYMITY_MODES, SLACK_CHANNEL_ID, SLACK_USER_ID, STRICTNESS, Prompt, Session
 from bot.schedule import iso, plan
 from storage import Store
 
-_CHANNEL = re.compile(r"^[CG][A-Z0-9]{2,}$")
-_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
 def create_session(store: Store, deck: Deck, *, title: str, channel: str, start: datetime, timezone: str,
@@ -24,15 +21,17 @@ def create_session(store: Store, deck: Deck, *, title: str, channel: str, start:
     title = title.strip()
     if not title:
         raise BadInput("title is empty")
-    if not _CHANNEL.match(channel):
+    if not SLACK_CHANNEL_ID.match(channel):
         raise BadInput(f"channel {channel!r} is not a Slack channel id (like C0123ABCD; copy it from the channel's details)")
     for user in facilitators:
-        if not _USER.match(user):
+        if not SLACK_USER_ID.match(user):
             raise BadInput(f"facilitator {user!r} is not a Slack user id (like U0123ABCD)")
     if anonymity not in ANONYMITY_MODES:
         raise BadInput(f"anonymity {anonymity!r} is not one of {', '.join(ANONYMITY_MODES)}")
     check_timezone(timezone)
     check_language(language)
+    if start < now - timedelta(days=1):
+        raise BadInput(f"start {start:%Y-%m-%d %H:%M} UTC is more than a day ago; every prompt would be missed")
     times = plan(deck, start, timezone)
     session = Session(
         id=secrets.token_hex(4), team_id=team_id, title=title, channel=channel, deck=deck.name,

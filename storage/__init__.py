@@ -20,6 +20,8 @@ from sqlite_utils import Database
 from bot.model import Prompt, Reply, Session
 from storage.migrations import migrations
 
+# A modal answer Slack keeps refusing (archived channel, bot removed) stays stored but stops being retried.
+MAX_POST_ATTEMPTS = 5
 _SESSION_COLUMNS = [f.name for f in fields(Session) if f.name != "facilitators"]
 _PROMPT_COLUMNS = [f.name for f in fields(Prompt)]
 _REPLY_COLUMNS = [f.name for f in fields(Reply) if f.name != "votes"]
@@ -181,6 +183,34 @@ class Store:
                 "WHERE id = ? AND state IN ('pending', 'posting')", [prompt_id])
             return cursor.rowcount == 1
 
+    def move_prompt(self, prompt_id: int, to: str, from_states: tuple[str, ...], **changes: object) -> bool:
+        """Change a prompt's state only if it is still in one of `from_states`; False if someone got there first."""
+        sets = ", ".join(f"{column} = ?" for column in ["state", *changes])
+        with self.write() as db:
+            cursor = db.execute(
+                f"UPDATE prompts SET {sets} WHERE id = ? AND state IN ({','.join('?' * len(from_states))})",
+                [to, *changes.values(), prompt_id, *from_states])
+            return cursor.rowcount == 1
+
+    def mark_session_running(self, session_id: str) -> None:
+        """The first prompt is out: a scheduled session runs, and its anonymity mode is fixed (never looser)."""
+        with self.write() as db:
+            db.execute("UPDATE sessions SET state = 'running' WHERE id = ? AND state = 'scheduled'", [session_id])
+            db.execute("UPDATE sessions SET anonymity_fixed = 1 WHERE id = ?", [session_id])
+
+    def hold_lease(self, name: str, owner: str, now: float, ttl: float) -> bool:
+        """Take or renew a lease; True while `owner` holds it. Keeps a second bot process from also scheduling."""
+        with self.write() as db:
+            cursor = db.execute(
+                "INSERT INTO leases (name, owner, expires_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
+                "owner = excluded.owner, expires_at = excluded.expires_at "
+                "WHERE leases.owner = excluded.owner OR leases.expires_at < ?", [name, owner, now + ttl, now])
+            return cursor.rowcount == 1
+
+    def release_lease(self, name: str, owner: str) -> None:
+        with self.write() as db:
+            db.execute("DELETE FROM leases WHERE name = ? AND owner = ?", [name, owner])
+
     def update_prompt(self, prompt_id: int, **changes: object) -> None:
         with self.write() as db:
             db["prompts"].update(prompt_id, changes)
@@ -250,7 +280,8 @@ class Store:
 
     def replies_to_post(self) -> list[Reply]:
         """Modal answers stored but not yet posted into their prompt's thread."""
-        return self._replies("r.source = 'modal' AND r.ts IS NULL ORDER BY r.created_at", [])
+        return self._replies("r.source = 'modal' AND r.ts IS NULL AND r.post_attempts < ? ORDER BY r.created_at",
+                             [MAX_POST_ATTEMPTS])
 
     def set_reply_ts(self, reply_id: str, ts: str) -> None:
         with self.write() as db:

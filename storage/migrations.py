@@ -95,6 +95,11 @@ def initial(db: Database) -> None:
             person TEXT NOT NULL,
             PRIMARY KEY (prompt_id, person)
         );
+        CREATE TABLE leases (
+            name TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            expires_at REAL NOT NULL
+        );
         CREATE TABLE events (
             event_id TEXT PRIMARY KEY,
             team_id TEXT NOT NULL,

@@ -92,3 +92,13 @@ def test_anonymous_answer_cannot_be_linked_to_the_same_persons_named_reply_or_vo
     people = {p[0] for p in bot.h.store.db.execute("SELECT person FROM participants").fetchall()}
     assert secret.author not in people and public.author not in people
     assert export.session_export(bot.h.store, session.id)["stats"]["participants"] == 1
+
+
+def test_markup_typed_into_an_answer_stays_text(bot, live_session, stub):
+    session, prompt = live_session
+    reply = _answer_through_modal(stub, bot, prompt, USERS[2], "Hej <!channel> & <@U0EMP0001>")
+    posted = stub.message(CHANNEL, reply.ts)
+    assert "&lt;!channel&gt; &amp; &lt;@U0EMP0001&gt;" in json.dumps(posted["blocks"], ensure_ascii=False)
+    stub.post_as_user(USERS[3], CHANNEL, "a < b & c > d", thread_ts=prompt.message_ts)
+    texts = {r.text for r in bot.h.store.replies(session.id)}
+    assert "a < b & c > d" in texts and "Hej <!channel> & <@U0EMP0001>" in texts

@@ -16,7 +16,7 @@ from bot.cli import build_parser
 from bot.decks import load_deck
 
 ROOT = Path(__file__).resolve().parent.parent
-START = "2026-03-12T09:30"
+START = "2030-03-12T09:30"
 BROKEN_DECK = 'title = "Temadag"\nlanguage = "da"\n[[prompts]]\nid = "sne"\nkind = "essay"\nat = "+0m"\ntext = "x"\n'
 
 
@@ -101,7 +101,7 @@ def test_created_session_is_shown_by_id(hvis, session_id):
 
 def test_first_prompt_of_the_default_deck_is_due_at_the_start(hvis, session_id):
     shown = json.loads(ok(hvis("session", "show", session_id, "--json")))
-    assert shown["prompts"][0]["due_at"] == "2026-03-12T08:30:00+00:00"   # 09:30 in Copenhagen, winter
+    assert shown["prompts"][0]["due_at"] == "2030-03-12T08:30:00+00:00"   # 09:30 in Copenhagen, winter
 
 
 def test_session_close_makes_it_closed(hvis, session_id):
@@ -112,7 +112,8 @@ def test_session_close_makes_it_closed(hvis, session_id):
 
 BAD_CREATE = [
     ("bad start", ["--start", "2026-13-01T09:00"]),
-    ("start in the DST gap", ["--start", "2026-03-29T02:30"]),
+    ("start in the DST gap", ["--start", "2030-03-31T02:30"]),
+    ("start long past", ["--start", "2020-03-12T09:30"]),
     ("unknown time zone", ["--start", START, "--tz", "Mars/Olympus"]),
     ("unknown deck", ["--start", START, "--deck", "nope"]),
     ("broken deck file", ["--start", START, "--deck", "{broken}"]),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot import posting, render, sessions
+from bot import render, scheduling, sessions
 from bot.decks import load_deck
 from tests.support import CHANNEL, FACILITATOR, TEAM, wait_until
 
@@ -24,12 +24,12 @@ def test_prompt_is_posted_once_when_it_falls_due(bot, clock, stub):
     session = _create(bot, clock, clock.now() + timedelta(minutes=10))
     first = bot.h.store.prompts(session.id)[0]
     for _ in range(3):
-        posting.tick(bot.h)
+        scheduling.tick(bot.h)
     assert _prompt_posts(stub, first.id) == []
     clock.advance(minutes=10)
     wait_until(lambda: bot.h.store.prompt(first.id).state == "posted", "the first prompt")
     for _ in range(3):
-        posting.tick(bot.h)
+        scheduling.tick(bot.h)
     [call] = _prompt_posts(stub, first.id)
     assert call.args["channel"] == CHANNEL and first.text in call.args["text"]
     assert bot.h.store.session(session.id).state == "running"
@@ -105,3 +105,41 @@ def test_reminder_counts_answers_and_closing_removes_the_buttons(bot, live_sessi
     updated = wait_until(lambda: "🔒" in str(stub.message(CHANNEL, prompt.message_ts).get("blocks")), "the update")
     assert updated and "actions" not in [b["type"] for b in stub.message(CHANNEL, prompt.message_ts)["blocks"]]
     assert len([m for m in stub.messages(CHANNEL) if "⏰" in (m.get("text") or "")]) == 1
+
+
+def test_post_now_clicked_twice_posts_the_missed_prompt_once(bot, clock, stub):
+    session = _create(bot, clock, clock.now() - timedelta(minutes=20))
+    first = bot.h.store.prompts(session.id)[0]
+    wait_until(lambda: bot.h.store.prompt(first.id).state == "missed", "the prompt to be missed")
+    dm = stub.dm_channel(FACILITATOR)
+    notice = wait_until(lambda: [m for m in stub.messages(dm) if "post_now" in str(m.get("blocks"))], "the notice")[0]
+    for _ in range(2):
+        assert stub.click(FACILITATOR, dm, notice["ts"], "post_now", str(first.id)).status == 200
+    wait_until(lambda: bot.h.store.prompt(first.id).state == "posted", "the prompt posted")
+    for _ in range(3):
+        scheduling.tick(bot.h)
+    assert len(_prompt_posts(stub, first.id)) == 1
+    assert "sendes om et øjeblik" in stub.ephemerals(user=FACILITATOR)[0]["text"]
+
+
+def test_a_second_bot_process_on_the_same_database_does_not_schedule(bot, clock, stub, settings):
+    from bot.runtime import Bot, build
+
+    second = Bot(build(settings, clock), tick_seconds=0.05)
+    second.start_http("127.0.0.1", 0)
+    try:
+        session = _create(bot, clock, clock.now())
+        first = bot.h.store.prompts(session.id)[0]
+        wait_until(lambda: bot.h.store.prompt(first.id).state == "posted", "the prompt posted")
+        for _ in range(3):
+            scheduling.tick(second.h)
+        assert len(_prompt_posts(stub, first.id)) == 1
+    finally:
+        second.stop()
+
+
+def test_closing_while_the_first_prompt_goes_out_does_not_reopen_the_session(bot, clock):
+    session = _create(bot, clock, clock.now() + timedelta(hours=1))
+    sessions.close_session(bot.h.store, session.id, clock.now())
+    bot.h.store.mark_session_running(session.id)  # what recording the in-flight post does
+    assert bot.h.store.session(session.id).state == "closed"

@@ -40,8 +40,7 @@ def register(app: App, h: Hvis) -> None:
         """A facilitator posts a missed or failed prompt now."""
         ack()
         try:
-            prompt = posting.post_now(h, int(body["actions"][0]["value"]), body["user"]["id"])
+            text = posting.post_now(h, body["actions"][0]["value"], body["user"]["id"])
         except HvisError as exc:
-            respond(text=str(exc), response_type="ephemeral", replace_original=False)
-            return
-        respond(text=f"{prompt.text} → {prompt.state}", replace_original=False)
+            text = str(exc)
+        respond(text=text, response_type="ephemeral", replace_original=False)
