@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Project tasks with nothing but Python 3.11: `python3 tasks.py demo | test | run | bench`.
+"""Project tasks with nothing but Python 3.11: `python3 tasks.py demo | test | run | bench | hvis …`.
 
 Creates ./.venv on first use and (re)installs the project into it whenever pyproject.toml changes,
 then runs the task inside it. Extra arguments go to the task (e.g. `python3 tasks.py test -k vote`).
@@ -36,6 +36,7 @@ def ensure_venv() -> None:
 TASKS = {
     "demo": lambda extra: [str(BIN / "hvis"), "demo", *extra],
     "run": lambda extra: [str(BIN / "hvis"), "run", *extra],
+    "hvis": lambda extra: [str(BIN / "hvis"), *extra],  # any command, e.g. `python3 tasks.py hvis doctor`
     "test": lambda extra: [str(BIN / "python"), "-m", "pytest", *(extra or ["-q"])],
     "bench": lambda extra: [str(BIN / "python"), "-m", "benchmarks", *extra],
 }
@@ -47,7 +48,8 @@ def main() -> int:
         return 2
     ensure_venv()
     env = dict(os.environ, NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost")
-    return subprocess.call(TASKS[sys.argv[1]](sys.argv[2:]), cwd=ROOT, env=env)
+    cwd = Path.cwd() if sys.argv[1] in ("run", "hvis") else ROOT  # .env and hvis.db live where you are
+    return subprocess.call(TASKS[sys.argv[1]](sys.argv[2:]), cwd=cwd, env=env)
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ def build_parser() -> Parser:
     parser = Parser(prog="hvis", description="Slack bot for “Tænk nu, hvis…” theme days.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     sub.add_parser("run", help="run the bot (Socket Mode when SLACK_APP_TOKEN is set, else HTTP mode on PORT)")
+    sub.add_parser("doctor", help="check tokens, permissions, channels and the database, and say what to fix")
     demo = sub.add_parser("demo", help="an offline rehearsal of a whole theme day against a local Slack stand-in")
     demo.add_argument("--out", type=Path, help="folder for the exports (default: a new folder under ./demo-output)")
     demo.add_argument("--speed", type=float, default=240.0, help="how many times faster than real time the day runs")
@@ -122,6 +123,15 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def doctor_command(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.doctor import diagnose, report
+    from bot.runtime import slack_client
+
+    checks = diagnose(settings, slack_client(settings))
+    print(report(checks))
+    return 0 if all(check.ok for check in checks) else 1
+
+
 def _interrupt(signum: int, frame: object) -> None:
     """SIGTERM (a platform stopping the worker) shuts down like Ctrl-C: finish the tick, close the server."""
     raise KeyboardInterrupt
@@ -205,5 +215,5 @@ def backup_command(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-COMMANDS = {"run": run_command, "demo": demo_command, "session": session_command, "export": export_command,
+COMMANDS = {"run": run_command, "doctor": doctor_command, "demo": demo_command, "session": session_command, "export": export_command,
             "decks": decks_command, "forget": forget_command, "purge": purge_command, "backup": backup_command}
