@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
 
 from slack_bolt import App, BoltResponse
 
@@ -25,6 +26,14 @@ def create_app(h: Hvis) -> App:
         listener_executor=ThreadPoolExecutor(h.settings.threads, "hvis-listener"),
         logger=logging.getLogger("hvis.bolt"),
     )
+    @app.middleware
+    def rate_limited_notice(body: dict, next: Callable[[], BoltResponse]) -> BoltResponse | None:
+        """Slack's `app_rate_limited` notice is not an event, so no listener matches it; take it here."""
+        if body.get("type") == "app_rate_limited":
+            log.warning("Slack is dropping events: over 30,000 in an hour (minute %s)", body.get("minute_rate_limited"))
+            return BoltResponse(status=200, body="")
+        return next()
+
     for module in (events, actions, views, commands, fallback):  # fallback last: it takes what nobody else did
         module.register(app, h)
 

@@ -56,7 +56,7 @@ def _store(h: Hvis, reply: Reply, user_id: str, event_id: str | None) -> bool:
     return h.store.add_reply(reply, participant, event_id, iso(h.clock.now()))
 
 
-def thread_reply(h: Hvis, event: dict, event_id: str | None) -> Reply | None:
+def thread_reply(h: Hvis, event: dict, event_id: str | None, edited: bool = False) -> Reply | None:
     """A message in a prompt's thread becomes a reply (once, however often Slack delivers it)."""
     if event.get("bot_id") or event.get("subtype") not in REPLY_SUBTYPES or not event.get("user"):
         return None
@@ -69,7 +69,9 @@ def thread_reply(h: Hvis, event: dict, event_id: str | None) -> Reply | None:
     session = h.store.session(prompt.session_id)
     if session.state == "closed":
         return None
-    reply = _new_reply(h, session, prompt.id, event["user"], False, clean_text(event.get("text"), from_slack=True), "thread", ts=ts)
+    reply = _new_reply(h, session, prompt.id, event["user"], False, clean_text(event.get("text"), from_slack=True),
+                       "thread", ts=ts)
+    reply.edited = edited
     if not _store(h, reply, event["user"], event_id):
         return None
     if session.anonymity in ("confidential", "anonymous"):
@@ -91,6 +93,10 @@ def edited(h: Hvis, event: dict, event_id: str | None) -> bool:
     message = event.get("message") or {}
     if not message.get("ts") or message.get("bot_id"):
         return False
+    if h.store.reply_by_message(event.get("channel", ""), message["ts"]) is None:
+        # The original's delivery may have failed and Slack retries it later: keep the edited text now.
+        original = {**message, "channel": event.get("channel", ""), "subtype": None}
+        return thread_reply(h, original, event_id, edited=True) is not None
     return h.store.edit_reply(event.get("team") or "", event.get("channel", ""), message["ts"],
                               clean_text(message.get("text"), from_slack=True), event_id, iso(h.clock.now()))
 

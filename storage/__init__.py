@@ -234,6 +234,9 @@ class Store:
         with self.write() as db:
             if self.seen_event(db, event_id, reply.team_id, now):
                 return False
+            if reply.ts and db.execute("SELECT 1 FROM deleted_messages WHERE channel = ? AND ts = ?",
+                                       [reply.channel, reply.ts]).fetchone():
+                return False  # deleted before Slack's retry of the original reached us
             row = {k: v for k, v in asdict(reply).items() if k in _REPLY_COLUMNS}
             cursor = db.execute(
                 f"INSERT OR IGNORE INTO replies ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
@@ -265,6 +268,8 @@ class Store:
         with self.write() as db:
             if self.seen_event(db, event_id, team_id, now):
                 return False
+            db.execute("INSERT OR IGNORE INTO deleted_messages (team_id, channel, ts) VALUES (?, ?, ?)",
+                       [team_id, channel, ts])
             return db.execute("DELETE FROM replies WHERE channel = ? AND ts = ?", [channel, ts]).rowcount == 1
 
     def reply(self, reply_id: str) -> Reply | None:
@@ -338,7 +343,8 @@ class Store:
         if not self.db.execute("SELECT 1 FROM sessions WHERE team_id = '' LIMIT 1").fetchone():
             return 0
         with self.write() as db:
-            for table in ("session_facilitators", "prompts", "replies", "votes", "participants", "notices"):
+            for table in ("session_facilitators", "prompts", "replies", "votes", "participants", "notices",
+                          "deleted_messages"):
                 db.execute(f"UPDATE {table} SET team_id = ? WHERE team_id = ''", [team_id])
             return db.execute("UPDATE sessions SET team_id = ? WHERE team_id = ''", [team_id]).rowcount
 

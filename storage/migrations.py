@@ -95,6 +95,12 @@ def initial(db: Database) -> None:
             person TEXT NOT NULL,
             PRIMARY KEY (prompt_id, person)
         );
+        CREATE TABLE deleted_messages (
+            team_id TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            ts TEXT NOT NULL,
+            PRIMARY KEY (channel, ts)
+        );
         CREATE TABLE leases (
             name TEXT PRIMARY KEY,
             owner TEXT NOT NULL,

@@ -63,6 +63,12 @@ def test_event_type_the_bot_does_not_use_is_acknowledged(bot, live_session, stub
     assert _healthy(bot)
 
 
+def test_app_rate_limited_notice_is_acknowledged(bot):
+    body = json.dumps({"token": "x", "type": "app_rate_limited", "team_id": "T0HVIS",
+                       "minute_rate_limited": 1518467820, "api_app_id": "A0HVIS"}).encode()
+    assert SignedSender(bot.url + "/slack/events", SECRET).post(body, "application/json").status == 200
+
+
 def test_slash_command_mentioning_payload_is_answered(bot, live_session, stub):
     answer = stub.slash(USERS[0], CHANNEL, "export payload")
     assert answer.status == 200 and "hvis" in answer.body.decode()

@@ -89,3 +89,18 @@ def test_joiner_of_a_session_channel_is_greeted_privately(bot, live_session, stu
     assert "Velkommen" in greeting[0]["text"]
     assert not stub.calls_to("chat.postMessage") or all(
         "Velkommen" not in (c.args.get("text") or "") for c in stub.calls_to("chat.postMessage"))
+
+
+def test_edit_or_deletion_that_overtakes_the_original_is_not_undone_by_its_late_delivery(bot, live_session, stub):
+    session, prompt = live_session
+    stub.request_url, real_url = None, stub.request_url  # the originals' deliveries fail…
+    edited_first = stub.post_as_user(USERS[0], CHANNEL, "Første udgave", thread_ts=prompt.message_ts)
+    deleted_first = stub.post_as_user(USERS[1], CHANNEL, "Fortrudt", thread_ts=prompt.message_ts)
+    assert edited_first.status == deleted_first.status == 0
+    stub.request_url = real_url  # …then Slack reaches us again, and the edit and deletion arrive first
+    assert stub.edit_as_user(USERS[0], CHANNEL, edited_first.ts, "Rettet udgave").status == 200
+    assert stub.delete_as_user(USERS[1], CHANNEL, deleted_first.ts).status == 200
+    for late in (edited_first, deleted_first):  # Slack's retries of the originals
+        assert stub.deliver(late.payload, retry_num=1).status == 200
+    [reply] = _export(bot, session.id)["prompts"][0]["replies"]
+    assert reply["text"] == "Rettet udgave" and reply["edited"] is True
