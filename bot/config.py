@@ -27,7 +27,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SLACK_API_URL", "api_url", "https://slack.com/api/", "Web API base URL (GovSlack, tests)."),
     Setting("PORT", "port", "3000", "HTTP mode listen port."),
     Setting("HVIS_DB", "db_path", "hvis.db", "SQLite database path."),
-    Setting("HVIS_FACILITATORS", "facilitators", "", "Comma-separated Slack user ids of facilitators."),
+    Setting("HVIS_FACILITATORS", "facilitators", "", "Comma-separated Slack user ids (U…) or user group ids (S…) of facilitators."),
     Setting("HVIS_POLITICIANS", "politicians", "", "Comma-separated Slack user ids whose replies are tagged `politician`."),
     Setting("HVIS_TZ", "timezone", "Europe/Copenhagen", "Default time zone for new sessions."),
     Setting("HVIS_LANG", "language", "da", "Default language for new sessions (`da` or `en`)."),

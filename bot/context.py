@@ -34,7 +34,7 @@ class Hvis:
 
     def facilitators(self, session: Session) -> list[str]:
         """Everyone who facilitates `session`: its own facilitators and creator, plus the configured ones."""
-        return list(dict.fromkeys([*session.facilitators, *sorted(self.settings.facilitators)]))
+        return list(dict.fromkeys([*session.facilitators, *self.directory.expand(self.settings.facilitators)]))
 
     def is_facilitator(self, session: Session, user_id: str) -> bool:
         return user_id in self.facilitators(session)

@@ -94,6 +94,27 @@ class Directory:
             self._cache[user_id] = (time.monotonic(), info)
         return info
 
+    def expand(self, ids: frozenset[str] | list[str]) -> list[str]:
+        """User ids, with Slack user groups (S…) replaced by their members (cached like users.info)."""
+        users: list[str] = []
+        for entry in sorted(ids):
+            users += self._group(entry) if entry.startswith("S") else [entry]
+        return list(dict.fromkeys(users))
+
+    def _group(self, group_id: str) -> list[str]:
+        with self._lock:
+            hit = self._cache.get(group_id)
+        if hit and time.monotonic() - hit[0] < self._ttl:
+            return hit[1]["users"]
+        try:
+            members = list(self._client.usergroups_users_list(usergroup=group_id).get("users") or [])
+        except SlackApiError as exc:
+            log.warning("could not read user group %s (%s)", group_id, exc.response.get("error"))
+            return []
+        with self._lock:
+            self._cache[group_id] = (time.monotonic(), {"users": members})
+        return members
+
     def role(self, team_id: str, user_id: str) -> str:
         """The role a reply made now is tagged with."""
         if user_id in self._politicians:

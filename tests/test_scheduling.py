@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from bot import render, scheduling, sessions
@@ -143,3 +144,17 @@ def test_closing_while_the_first_prompt_goes_out_does_not_reopen_the_session(bot
     sessions.close_session(bot.h.store, session.id, clock.now())
     bot.h.store.mark_session_running(session.id)  # what recording the in-flight post does
     assert bot.h.store.session(session.id).state == "closed"
+
+
+def test_facilitators_given_as_a_user_group_are_told_about_a_failed_prompt(bot, clock, stub):
+    stub.add_user("U0GROUPFAC", name="gry", real_name="Gry Gruppe")
+    stub.add_usergroup("S0FACILIT", "facilitatorer", ["U0GROUPFAC"])
+    bot.h.settings = replace(bot.h.settings, facilitators=frozenset({"S0FACILIT"}))
+    stub.inject("chat.postMessage", error="not_in_channel", times=1)
+    session = sessions.create_session(bot.h.store, load_deck("velfaerd"), title="Temadag", channel=CHANNEL,
+                                      start=clock.now(), timezone="Europe/Copenhagen", language="da",
+                                      anonymity="choice", facilitators=[], now=clock.now(), team_id=TEAM)
+    wait_until(lambda: bot.h.store.prompts(session.id)[0].state == "failed", "the prompt to fail")
+    told = wait_until(lambda: [c for c in stub.calls_to("chat.postMessage") if c.args.get("channel") == "U0GROUPFAC"],
+                      "the group member's notice")
+    assert "/invite" in told[0].args["text"]
