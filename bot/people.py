@@ -37,7 +37,7 @@ def load_key(path: Path, create: bool = True) -> bytes | None:
             key = b""
         if len(key) < 16:
             raise BadInput(f"{path}: the pseudonym key is damaged (expected 64 hex digits); restore it from your "
-                           "copy — without it anonymous answers cannot be matched for forget-me or votes")
+                           "copy — without it anonymous answers cannot be matched for forget-me or votes") from None
         return key
     key = secrets.token_bytes(32)
     with os.fdopen(fd, "w") as handle:

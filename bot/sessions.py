@@ -44,7 +44,7 @@ def create_session(store: Store, deck: Deck, *, title: str, channel: str, start:
                help=p.help, options=list(p.options), scale_labels=list(p.scale_labels),
                due_at=iso(when.due_at), remind_at=iso(when.remind_at) if when.remind_at else None,
                close_at=iso(when.close_at) if when.close_at else None)
-        for n, (p, when) in enumerate(zip(deck.prompts, times), start=1)
+        for n, (p, when) in enumerate(zip(deck.prompts, times, strict=True), start=1)
     ]
     store.create_session(session, prompts)
     return session
