@@ -108,6 +108,7 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for chatty in ("slack_sdk", "slack_bolt", "hvis.bolt"):  # at DEBUG they log payloads: personal data
         logging.getLogger(chatty).setLevel(max(logging.INFO, logging.getLevelName(settings.log_level)))
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # two lines a second otherwise
     bot = Bot(build(settings))
     signal.signal(signal.SIGTERM, _interrupt)
     try:

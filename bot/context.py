@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-import secrets
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
 
 from slack_sdk import WebClient
 
+from bot import lease
 from bot.clock import Clock
 from bot.config import Settings
 from bot.model import Session
@@ -29,7 +29,7 @@ class Hvis:
     directory: Directory
     team_id: str = ""
     bot_user_id: str = ""
-    instance: str = field(default_factory=lambda: secrets.token_hex(6))
+    instance: str = field(default_factory=lease.owner_id)
     _background: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(2, "hvis-bg"))
 
     def facilitators(self, session: Session) -> list[str]:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.errors import SlackApiError
 
-from bot import render
+from bot import lease, render
 from bot.context import Hvis
 from bot.errors import NotAllowed
 from bot.i18n import t
@@ -65,7 +65,7 @@ def _recover(h: Hvis, session: Session, prompt: Prompt, now: datetime) -> bool:
 
 def post_prompt(h: Hvis, session: Session, prompt: Prompt, now: datetime) -> bool:
     """Post one prompt; True once Slack has it. Only the scheduler's tick calls this."""
-    if not h.store.claim_prompt(prompt.id):
+    if not lease.holds(h.store, h.instance) or not h.store.claim_prompt(prompt.id):
         return False
     try:
         answer = h.client.chat_postMessage(channel=session.channel, **render.prompt_message(session, prompt))

@@ -3,26 +3,22 @@
 from __future__ import annotations
 
 import logging
-import time
 from datetime import datetime, timezone
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from bot import followup, posting
+from bot import followup, lease, posting
 from bot.context import Hvis
 
 log = logging.getLogger(__name__)
 TICK_ID = "hvis-tick"
-LEASE = "scheduler"
-# A live bot renews every tick; a crashed one's lease lapses after this, and another process may take over.
-LEASE_SECONDS = 15.0
 STEPS = (posting.post_due_prompts, followup.post_pending_answers, followup.remind_and_close,
          followup.wrap_up_closed_sessions)
 
 
 def tick(h: Hvis) -> None:
     """One pass over what is due, by the one process holding the scheduler lease; each step runs even if another fails."""
-    if not h.store.hold_lease(LEASE, h.instance, time.time(), LEASE_SECONDS):
+    if not lease.keep(h.store, h.instance):
         log.debug("another hvis process is scheduling; this one only answers Slack")
         return
     now = h.clock.now()
@@ -41,6 +37,9 @@ def start_scheduler(h: Hvis, seconds: float = 1.0) -> BackgroundScheduler:
     scheduler.add_job(tick, "interval", seconds=seconds, args=[h], id=TICK_ID,
                       max_instances=1, coalesce=True, misfire_grace_time=None,
                       next_run_time=datetime.now(timezone.utc))
+    # Its own job, so a tick waiting on Slack (Retry-After) does not let the lease lapse.
+    scheduler.add_job(lease.keep, "interval", seconds=lease.HEARTBEAT, args=[h.store, h.instance],
+                      id="hvis-lease", max_instances=1, coalesce=True, misfire_grace_time=None)
     scheduler.start()
     return scheduler
 
@@ -49,7 +48,7 @@ def stop_scheduler(h: Hvis, scheduler: BackgroundScheduler | None) -> None:
     """Stop ticking and hand the lease back, so a restarted bot schedules at once."""
     if scheduler and scheduler.running:
         scheduler.shutdown(wait=True)
-    h.store.release_lease(LEASE, h.instance)
+    lease.release(h.store, h.instance)
 
 
 def scheduler_healthy(scheduler: BackgroundScheduler | None) -> bool:

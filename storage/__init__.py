@@ -13,7 +13,7 @@ import threading
 from contextlib import contextmanager
 from dataclasses import asdict, fields
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from sqlite_utils import Database
 
@@ -198,14 +198,21 @@ class Store:
             db.execute("UPDATE sessions SET state = 'running' WHERE id = ? AND state = 'scheduled'", [session_id])
             db.execute("UPDATE sessions SET anonymity_fixed = 1 WHERE id = ?", [session_id])
 
-    def hold_lease(self, name: str, owner: str, now: float, ttl: float) -> bool:
-        """Take or renew a lease; True while `owner` holds it. Keeps a second bot process from also scheduling."""
+    def hold_lease(self, name: str, owner: str, now: float, ttl: float,
+                   holder_is_gone: Callable[[str], bool] = lambda holder: False) -> bool:
+        """Take or renew a lease; True while `owner` holds it. Another owner's lease is taken over once it
+        has expired or `holder_is_gone` says its process is dead."""
         with self.write() as db:
-            cursor = db.execute(
-                "INSERT INTO leases (name, owner, expires_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
-                "owner = excluded.owner, expires_at = excluded.expires_at "
-                "WHERE leases.owner = excluded.owner OR leases.expires_at < ?", [name, owner, now + ttl, now])
-            return cursor.rowcount == 1
+            row = db.execute("SELECT owner, expires_at FROM leases WHERE name = ?", [name]).fetchone()
+            if row and row[0] != owner and row[1] >= now and not holder_is_gone(row[0]):
+                return False
+            db.execute("INSERT INTO leases (name, owner, expires_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE "
+                       "SET owner = excluded.owner, expires_at = excluded.expires_at", [name, owner, now + ttl])
+            return True
+
+    def lease_holder(self, name: str, now: float) -> str | None:
+        row = self.db.execute("SELECT owner FROM leases WHERE name = ? AND expires_at >= ?", [name, now]).fetchone()
+        return row[0] if row else None
 
     def release_lease(self, name: str, owner: str) -> None:
         with self.write() as db:

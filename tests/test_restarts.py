@@ -86,6 +86,22 @@ def test_prompts_due_while_down_are_posted_late_within_grace_else_missed(stub, w
         bot.stop()
 
 
+def test_bot_restarted_after_sigkill_schedules_at_once(stub, workdirs):
+    db, bot_dir, other_dir = workdirs
+    bot = BotProcess(stub, db, bot_dir).start()
+    start = datetime.now(timezone.utc) + timedelta(seconds=4)
+    assert hvis("session", "create", "--title", "Efter nedbrud", "--channel", CHANNEL, "--start",
+                start.isoformat(timespec="seconds"), env=cli_env(db), cwd=other_dir).returncode == 0
+    bot.kill()  # its scheduler lease stays behind in the database
+    bot = BotProcess(stub, db, bot_dir).start()
+    try:
+        wait_until(lambda: _prompt_messages(stub, "ungdom"), "the first prompt", timeout=20)
+        assert time.time() <= start.timestamp() + 4, "a dead process's lease must not delay the restarted bot"
+        assert len(_prompt_messages(stub)) == 1
+    finally:
+        bot.stop()
+
+
 def _reply_envelope(n: int, thread_ts: str) -> bytes:
     return json.dumps({
         "token": "x", "team_id": TEAM, "api_app_id": "A0HVIS", "type": "event_callback",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from datetime import timedelta
 
@@ -124,19 +125,21 @@ def test_post_now_clicked_twice_posts_the_missed_prompt_once(bot, clock, stub):
 
 
 def test_a_second_bot_process_on_the_same_database_does_not_schedule(bot, clock, stub, settings):
-    from bot.runtime import Bot, build
+    from bot.runtime import build
 
-    second = Bot(build(settings, clock), tick_seconds=0.05)
-    second.start_http("127.0.0.1", 0)
-    try:
-        session = _create(bot, clock, clock.now())
-        first = bot.h.store.prompts(session.id)[0]
-        wait_until(lambda: bot.h.store.prompt(first.id).state == "posted", "the prompt posted")
-        for _ in range(3):
-            scheduling.tick(second.h)
-        assert len(_prompt_posts(stub, first.id)) == 1
-    finally:
-        second.stop()
+    second = build(settings, clock)  # another process's parts: same database, its own lease identity
+    session = _create(bot, clock, clock.now() + timedelta(minutes=5))
+    first = bot.h.store.prompts(session.id)[0]
+    wait_until(lambda: bot.h.store.lease_holder("scheduler", time.time()) == bot.h.instance, "the first bot's lease")
+    bot.scheduler.pause()  # the lease holder is alive but between ticks
+    clock.advance(minutes=5)
+    for _ in range(3):
+        scheduling.tick(second)
+    assert _prompt_posts(stub, first.id) == [] and bot.h.store.prompt(first.id).state == "pending"
+    bot.scheduler.resume()
+    wait_until(lambda: bot.h.store.prompt(first.id).state == "posted", "the lease holder to post")
+    assert len(_prompt_posts(stub, first.id)) == 1
+    second.shutdown()
 
 
 def test_closing_while_the_first_prompt_goes_out_does_not_reopen_the_session(bot, clock):
