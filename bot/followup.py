@@ -11,10 +11,10 @@ from bot import export, render
 from bot.context import Hvis
 from bot.i18n import t
 from bot.model import Session
-from bot.posting import FINAL_ERRORS
 from bot.schedule import iso
 
 log = logging.getLogger(__name__)
+MAX_TRIES = 5
 
 
 def post_pending_answers(h: Hvis, now: datetime) -> None:
@@ -22,9 +22,9 @@ def post_pending_answers(h: Hvis, now: datetime) -> None:
     for reply in h.store.replies_to_post():
         prompt = h.store.prompt(reply.prompt_id)
         session = h.store.session(reply.session_id)
+        h.store.count_reply_post(reply.id)  # counts look-ups too, so no answer is retried forever
         if reply.post_attempts and _found_in_thread(h, session.channel, prompt.message_ts, reply.id):
             continue
-        h.store.count_reply_post(reply.id)
         try:
             answer = h.client.chat_postMessage(channel=session.channel, thread_ts=prompt.message_ts,
                                                **render.answer_post(session, reply))
@@ -74,25 +74,48 @@ def remind_and_close(h: Hvis, now: datetime) -> None:
 
 
 def wrap_up_closed_sessions(h: Hvis, now: datetime) -> None:
-    """Post the wrap-up into the channel, then DM the facilitators their export, once per closed session."""
-    for session in h.store.sessions(states=("closed",)):
-        if session.wrapped_up_at:
+    """Post the wrap-up into the channel, then DM each facilitator the export, once per closed session."""
+    for session in h.store.sessions_to_wrap_up():
+        if session.wrapped_up_at or _post_wrapup(h, session, now):
+            _send_exports(h, session, now)
+
+
+def _post_wrapup(h: Hvis, session: Session, now: datetime) -> bool:
+    """True once the wrap-up is out, or given up on (a lasting error, or too many tries: logged)."""
+    attempts = h.store.count_wrapup_attempt(session.id)
+    try:
+        h.client.chat_postMessage(channel=session.channel, **render.wrapup(export.session_export(h.store, session.id)))
+    except SlackApiError as exc:
+        log.warning("wrap-up of session %s failed (%s), attempt %d", session.id, exc.response.get("error"), attempts)
+        if transient(exc) and attempts < MAX_TRIES:
+            return False
+    h.store.update_session(session.id, wrapped_up_at=iso(now))
+    return True
+
+
+def _send_exports(h: Hvis, session: Session, now: datetime) -> None:
+    data = export.session_export(h.store, session.id)
+    waiting = False
+    for user in h.facilitators(session):
+        if h.store.has_notice(session.id, user, "export"):
             continue
-        data = export.session_export(h.store, session.id)
         try:
-            h.client.chat_postMessage(channel=session.channel, **render.wrapup(data))
+            send_export(h, session, user, data)
         except SlackApiError as exc:
-            error = exc.response.get("error") or ""
-            log.warning("wrap-up of session %s failed: %s", session.id, error)
-            if error not in FINAL_ERRORS:
-                continue  # Slack was busy: try again next tick
-        h.store.update_session(session.id, wrapped_up_at=iso(now))
-        for user in h.facilitators(session):
-            try:
-                send_export(h, session, user, data)
-            except SlackApiError as exc:
-                log.warning("could not send the export of session %s to a facilitator: %s",
-                            session.id, exc.response.get("error"))
+            log.warning("could not send the export of session %s to a facilitator: %s",
+                        session.id, exc.response.get("error"))
+            if transient(exc):
+                waiting = True
+                continue
+        h.store.first_notice(session.team_id, session.id, user, "export")
+    if not waiting:
+        h.store.update_session(session.id, exported_at=iso(now))
+
+
+def transient(exc: SlackApiError) -> bool:
+    """Slack was busy (rate limit, server error): worth another try on a later tick."""
+    return exc.response.status_code in (429, 500, 502, 503, 504) or \
+        exc.response.get("error") in ("ratelimited", "internal_error", "fatal_error", "service_unavailable")
 
 
 def send_export(h: Hvis, session: Session, user_id: str, data: dict) -> None:

@@ -31,6 +31,8 @@ class Session:
     created_by: str | None = None
     closed_at: str | None = None
     wrapped_up_at: str | None = None
+    wrapup_attempts: int = 0
+    exported_at: str | None = None
     anonymity_fixed: bool = False
     facilitators: tuple[str, ...] = ()
 

@@ -27,7 +27,7 @@ def post_due_prompts(h: Hvis, now: datetime) -> None:
     grace = timedelta(minutes=h.settings.grace_minutes)
     for prompt in h.store.prompts_to_post(iso(now)):
         session = h.store.session(prompt.session_id)
-        if prompt.state == "posting" and _recover(h, session, prompt, now):
+        if prompt.state == "posting" and _recover(h, session, prompt, now, grace):
             continue
         if due_action(parse_iso(prompt.due_at), now, grace) == MISS:
             if h.store.move_prompt(prompt.id, "missed", ("pending", "posting")):
@@ -39,20 +39,21 @@ def post_due_prompts(h: Hvis, now: datetime) -> None:
         post_prompt(h, session, prompt, now)
 
 
-def _recover(h: Hvis, session: Session, prompt: Prompt, now: datetime) -> bool:
+def _recover(h: Hvis, session: Session, prompt: Prompt, now: datetime, grace: timedelta) -> bool:
     """A previous attempt may have reached Slack before we could record it: look for it by its metadata.
 
     True when the prompt is settled (found, failed for good, or unknowable until the next tick).
     """
     try:
-        oldest = parse_iso(prompt.due_at).timestamp() - 300
+        # From the session's start: a Post now moves due_at, but an earlier attempt may date from before.
+        oldest = parse_iso(session.start_at).timestamp() - 300
         history = h.client.conversations_history(channel=session.channel, oldest=f"{oldest:.6f}",
                                                  include_all_metadata=True, limit=200)
     except SlackApiError as exc:
         error = exc.response.get("error") or ""
         log.warning("could not check the channel for prompt %s: %s", prompt.key, error)
-        if error in FINAL_ERRORS:
-            _fail(h, session, prompt, error)
+        if error in FINAL_ERRORS or due_action(parse_iso(prompt.due_at), now, grace) == MISS:
+            _fail(h, session, prompt, error)  # the facilitators decide, with Post now
         return True  # otherwise unknown: neither post (it could duplicate) nor give up; try next tick
     for message in history.get("messages", []):
         metadata = message.get("metadata") or {}
@@ -108,8 +109,12 @@ def post_now(h: Hvis, prompt_id: str, user_id: str) -> str:
         raise NotAllowed(t(session.language, "notice.not_facilitator", title=session.title))
     if session.state == "closed":
         raise NotAllowed(t(session.language, "notice.closed", title=session.title))
-    h.store.move_prompt(prompt.id, "pending", ("missed", "failed"), due_at=iso(h.clock.now()), attempts=0,
-                        error=None)
+    # A failed attempt may still have reached Slack: as `posting`, the tick checks the channel first.
+    retry = "posting" if prompt.attempts else "pending"
+    if not h.store.move_prompt(prompt.id, retry, ("missed", "failed"), due_at=iso(h.clock.now()), attempts=0,
+                               error=None):
+        return t(session.language, f"facilitator.already_{'posted' if prompt.posted_at else 'waiting'}",
+                 prompt=prompt.text)
     return t(session.language, "facilitator.posting_now", prompt=prompt.text)
 
 

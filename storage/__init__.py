@@ -128,6 +128,20 @@ class Store:
         ).fetchall()
         return Session(**data, facilitators=tuple(u[0] for u in users))
 
+    def sessions_to_wrap_up(self) -> list[Session]:
+        """Closed sessions whose wrap-up post or facilitator exports are still to be sent."""
+        return [self._session(row) for row in self.db.query(
+            "SELECT * FROM sessions WHERE state = 'closed' AND (wrapped_up_at IS NULL OR exported_at IS NULL)")]
+
+    def count_wrapup_attempt(self, session_id: str) -> int:
+        with self.write() as db:
+            db.execute("UPDATE sessions SET wrapup_attempts = wrapup_attempts + 1 WHERE id = ?", [session_id])
+            return db.execute("SELECT wrapup_attempts FROM sessions WHERE id = ?", [session_id]).fetchone()[0]
+
+    def has_notice(self, session_id: str, person: str, kind: str) -> bool:
+        return self.db.execute("SELECT 1 FROM notices WHERE session_id = ? AND person = ? AND kind = ?",
+                               [session_id, person, kind]).fetchone() is not None
+
     def update_session(self, session_id: str, **changes: object) -> None:
         with self.write() as db:
             db["sessions"].update(session_id, changes)

@@ -25,6 +25,8 @@ def initial(db: Database) -> None:
             created_by TEXT,
             closed_at TEXT,
             wrapped_up_at TEXT,
+            wrapup_attempts INTEGER NOT NULL DEFAULT 0,
+            exported_at TEXT,
             anonymity_fixed INTEGER NOT NULL DEFAULT 0
         );
         CREATE INDEX sessions_channel ON sessions(team_id, channel);
@@ -94,7 +96,7 @@ def initial(db: Database) -> None:
             prompt_id INTEGER NOT NULL REFERENCES prompts(id) ON DELETE CASCADE,
             person TEXT NOT NULL,
             PRIMARY KEY (prompt_id, person)
-        );
+        ) WITHOUT ROWID;
         CREATE TABLE deleted_messages (
             team_id TEXT NOT NULL,
             channel TEXT NOT NULL,
