@@ -197,9 +197,17 @@ def decks_command(args: argparse.Namespace, settings: Settings) -> int:
 def forget_command(args: argparse.Namespace, settings: Settings) -> int:
     store = Store(settings.db_path).migrate()
     key = load_key(settings.pseudonym_key_path, create=False)
-    replies, votes = privacy.forget(store, Pseudonyms(key) if key else None, args.user_id)
-    print(f"Forgot {args.user_id}: {replies} replies and {votes} votes deleted."
+    gone = privacy.forget(store, Pseudonyms(key) if key else None, args.user_id)
+    print(f"Forgot {args.user_id}: {gone.replies} replies and {gone.votes} votes deleted."
           + ("" if key else f" (No key at {settings.pseudonym_key_path}: anonymous answers could not be found.)"))
+    if gone.bot_posts:
+        from bot.runtime import slack_client
+
+        deleted = privacy.delete_bot_posts(slack_client(settings), gone.bot_posts) if settings.bot_token else 0
+        print(f"The bot deleted {deleted} of its {len(gone.bot_posts)} posts of their answers in Slack."
+              + ("" if deleted == len(gone.bot_posts) else " Delete the rest in Slack, or run this again with "
+                 "SLACK_BOT_TOKEN set."))
+    print("Their own messages in threads stay in Slack: they or a workspace admin can delete them there.")
     return 0
 
 

@@ -47,7 +47,8 @@ def load_key(path: Path, create: bool = True) -> bytes | None:
 
 # Each use gets its own pseudonym, so rows of one kind cannot be joined to rows of another: an
 # anonymous answer's author never equals the same person's named-reply author, vote or presence.
-PURPOSES = ("named", "anonymous", "vote", "participant")
+# Anonymous answers go further: each has a pseudonym of its own (see `of_answer`).
+PURPOSES = ("named", "vote", "participant")
 
 
 class Pseudonyms:
@@ -61,6 +62,12 @@ class Pseudonyms:
         if purpose not in PURPOSES:
             raise ValueError(f"unknown pseudonym purpose {purpose!r}")
         message = f"{purpose}\x1f{session_id}\x1f{user_id}".encode()
+        return hmac.new(self._key, message, hashlib.sha256).hexdigest()[:32]
+
+    def of_answer(self, session_id: str, user_id: str, reply_id: str) -> str:
+        """An anonymous answer's own pseudonym: two anonymous answers by one person cannot be linked either,
+        yet with the key, forget-me can still test each answer against a person."""
+        message = f"anonymous\x1f{session_id}\x1f{user_id}\x1f{reply_id}".encode()
         return hmac.new(self._key, message, hashlib.sha256).hexdigest()[:32]
 
     def all_of(self, session_id: str, user_id: str) -> dict[str, str]:

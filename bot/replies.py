@@ -32,10 +32,14 @@ def _new_reply(h: Hvis, session: Session, prompt_id: int, user_id: str, anonymou
                source: str, ts: str | None = None, origin: str | None = None) -> Reply:
     now = iso(h.clock.now())
     anonymous = anonymous or session.anonymity == "anonymous"
+    reply_id = secrets.token_hex(6)
+    # A thread reply shows its author's name in Slack whatever the mode, so only modal answers can hide.
+    hidden = anonymous and source == "modal"
     return Reply(
-        id=secrets.token_hex(6), team_id=session.team_id, session_id=session.id, prompt_id=prompt_id,
+        id=reply_id, team_id=session.team_id, session_id=session.id, prompt_id=prompt_id,
         channel=session.channel, ts=ts, source=source, user_id=None if anonymous else user_id,
-        author=h.pseudonyms.of(session.id, user_id, "anonymous" if anonymous and source == "modal" else "named"),
+        author=h.pseudonyms.of_answer(session.id, user_id, reply_id) if hidden else
+        h.pseudonyms.of(session.id, user_id, "named"),
         anonymous=anonymous,
         role=h.directory.role(session.team_id, user_id), text=text, created_at=now, updated_at=now, origin=origin,
     )

@@ -8,6 +8,7 @@ can lose the last few commits, and that trade buys ~10x the write rate of synchr
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -371,15 +372,15 @@ class Store:
 
     # privacy and upkeep ---------------------------------------------------------------------
 
-    def forget(self, user_id: str, pseudonyms: dict[str, dict[str, str]]) -> tuple[int, int]:
-        """Delete a person's replies, votes and traces: by user id, and by their pseudonyms in each session
-        (`pseudonyms` maps session id → purpose → pseudonym), which also finds their anonymous answers."""
+    def forget(self, user_id: str, pseudonyms: dict[str, dict[str, str]], reply_ids: list[str]) -> tuple[int, int]:
+        """Delete a person's replies (`reply_ids`, found by the caller), votes and traces: by user id, and by
+        their pseudonyms in each session (`pseudonyms` maps session id → purpose → pseudonym)."""
         with self.write() as db:
             replies = db.execute("DELETE FROM replies WHERE user_id = ?", [user_id]).rowcount
+            for reply_id in reply_ids:
+                replies += db.execute("DELETE FROM replies WHERE id = ?", [reply_id]).rowcount
             votes = 0
             for session_id, person in pseudonyms.items():
-                replies += db.execute("DELETE FROM replies WHERE session_id = ? AND author IN (?, ?)",
-                                      [session_id, person["named"], person["anonymous"]]).rowcount
                 votes += db.execute("DELETE FROM votes WHERE voter = ? AND reply_id IN "
                                     "(SELECT id FROM replies WHERE session_id = ?)",
                                     [person["vote"], session_id]).rowcount
@@ -405,7 +406,9 @@ class Store:
         return count
 
     def backup(self, target: Path) -> None:
-        """A consistent copy of the live database (SQLite's online backup; safe while the bot runs)."""
+        """A consistent copy of the live database (SQLite's online backup; safe while the bot runs),
+        readable by its owner only: it holds what people wrote."""
+        os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         destination = sqlite3.connect(str(target))
         try:
             self.db.conn.backup(destination)

@@ -102,3 +102,10 @@ def test_markup_typed_into_an_answer_stays_text(bot, live_session, stub):
     stub.post_as_user(USERS[3], CHANNEL, "a < b & c > d", thread_ts=prompt.message_ts)
     texts = {r.text for r in bot.h.store.replies(session.id)}
     assert "a < b & c > d" in texts and "Hej <!channel> & <@U0EMP0001>" in texts
+
+
+def test_two_anonymous_answers_by_one_person_cannot_be_linked(bot, live_session, stub):
+    session, prompt = live_session
+    first = _answer_through_modal(stub, bot, prompt, SECRET_USER, "Første hemmelighed")
+    second = _answer_through_modal(stub, bot, prompt, SECRET_USER, "Anden hemmelighed")
+    assert first.author != second.author

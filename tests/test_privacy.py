@@ -27,9 +27,11 @@ def _fill(bot, stub, prompt):
 def test_forget_removes_named_and_anonymous_replies_and_votes(bot, live_session, stub, settings, tmp_path):
     session, prompt = live_session
     _fill(bot, stub, prompt)
-    result = hvis("forget", FORGOTTEN, env=cli_env(settings.db_path), cwd=tmp_path)
+    anonymous_post = [r.ts for r in bot.h.store.replies(session.id) if r.anonymous][0]
+    result = hvis("forget", FORGOTTEN, env=cli_env(settings.db_path, stub), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "2 replies and 1 votes" in result.stdout
+    assert "2 replies and 1 votes" in result.stdout and "deleted 1 of its 1 posts" in result.stdout
+    assert stub.message(CHANNEL, anonymous_post) is None
     [left] = export.session_export(bot.h.store, session.id)["prompts"][0]["replies"]
     assert left["text"] == "Et svar der bliver" and left["votes"] == 0
     files = [settings.db_path, settings.db_path.with_name(settings.db_path.name + "-wal")]
@@ -55,6 +57,6 @@ def test_backup_is_a_consistent_copy_and_never_overwrites(bot, live_session, stu
     target = tmp_path / "kopi.db"
     assert hvis("backup", str(target), env=cli_env(settings.db_path), cwd=tmp_path).returncode == 0
     copied = sqlite3.connect(target).execute("SELECT COUNT(*) FROM replies").fetchone()[0]
-    assert copied == 3
+    assert copied == 3 and target.stat().st_mode & 0o077 == 0, "a backup is readable by its owner only"
     again = hvis("backup", str(target), env=cli_env(settings.db_path), cwd=tmp_path)
     assert again.returncode == 2 and len(again.stderr.strip().splitlines()) == 1
