@@ -33,8 +33,10 @@ class Hvis:
     _background: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(2, "hvis-bg"))
 
     def facilitators(self, session: Session) -> list[str]:
-        """Everyone who facilitates `session`: its own facilitators and creator, plus the configured ones."""
-        return list(dict.fromkeys([*session.facilitators, *self.directory.expand(self.settings.facilitators)]))
+        """Everyone who facilitates `session`: its own facilitators and creator, plus the configured ones.
+        Guest accounts never facilitate (SPEC §2), whoever names them."""
+        people = dict.fromkeys([*session.facilitators, *self.directory.expand(self.settings.facilitators)])
+        return [user for user in people if not self.directory.is_guest(user)]
 
     def is_facilitator(self, session: Session, user_id: str) -> bool:
         return user_id in self.facilitators(session)

@@ -78,8 +78,10 @@ class Pseudonyms:
 class Directory:
     """Resolves a Slack user's role: configured politicians, roles set by facilitators, guest accounts."""
 
-    def __init__(self, client: WebClient, politicians: frozenset[str], role_of_stored=None, ttl: float = 600) -> None:
-        self._client = client
+    def __init__(self, client: WebClient, politicians: frozenset[str], role_of_stored=None, ttl: float = 600,
+                 patient_client: WebClient | None = None) -> None:
+        self._client = client  # for look-ups before an acknowledgement: fails fast
+        self._patient = patient_client or client  # for the scheduler's look-ups: retries
         self._politicians = politicians
         self._role_of_stored = role_of_stored or (lambda team, user: None)
         self._ttl = ttl
@@ -95,7 +97,10 @@ class Directory:
         try:
             info = self._client.users_info(user=user_id)["user"]
         except SlackApiError as exc:
-            log.warning("users.info failed (%s); treating the author as an employee", exc.response.get("error"))
+            log.warning("users.info failed (%s); treating the person as an employee", exc.response.get("error"))
+            return {}
+        except OSError as exc:  # a timeout must not hold up Slack's acknowledgement
+            log.warning("users.info failed (%s); treating the person as an employee", exc)
             return {}
         with self._lock:
             self._cache[user_id] = (time.monotonic(), info)
@@ -114,13 +119,20 @@ class Directory:
         if hit and time.monotonic() - hit[0] < self._ttl:
             return hit[1]["users"]
         try:
-            members = list(self._client.usergroups_users_list(usergroup=group_id).get("users") or [])
+            members = list(self._patient.usergroups_users_list(usergroup=group_id).get("users") or [])
         except SlackApiError as exc:
             log.warning("could not read user group %s (%s)", group_id, exc.response.get("error"))
+            return []
+        except OSError as exc:  # network trouble: try again next time, nothing cached
+            log.warning("could not read user group %s (%s)", group_id, exc)
             return []
         with self._lock:
             self._cache[group_id] = (time.monotonic(), {"users": members})
         return members
+
+    def is_guest(self, user_id: str) -> bool:
+        info = self.user(user_id)
+        return bool(info.get("is_restricted") or info.get("is_ultra_restricted"))
 
     def role(self, team_id: str, user_id: str) -> str:
         """The role a reply made now is tagged with."""
@@ -129,7 +141,4 @@ class Directory:
         stored = self._role_of_stored(team_id, user_id)
         if stored:
             return stored
-        info = self.user(user_id)
-        if info.get("is_restricted") or info.get("is_ultra_restricted"):
-            return "guest"
-        return "employee"
+        return "guest" if self.is_guest(user_id) else "employee"

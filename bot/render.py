@@ -111,9 +111,10 @@ def answer_post(session: Session, reply: Reply) -> dict:
         byline = t(lang, "answer.named", user=reply.user_id)
     else:
         byline = t(lang, "answer.hidden")
+    text = escape(reply.text, MAX_ANSWER)
     return {
-        "text": f"{byline} {reply.text}",
-        "blocks": [_context(byline), _section(escape(reply.text[:MAX_ANSWER])),
+        "text": f"{byline} {text}",
+        "blocks": [_context(byline), _section(text),
                    {"type": "actions", "block_id": "vote", "elements": [
                        _button(t(lang, "button.support"), "vote", reply.id)]}],
         "metadata": {"event_type": ANSWER_EVENT, "event_payload": {"reply_id": reply.id}},
@@ -136,9 +137,19 @@ def reminder(session: Session, answered: int) -> dict:
     return {"text": text}
 
 
-def escape(text: str) -> str:
-    """Participants' text shown as mrkdwn: `<!channel>` or `<@U…>` typed into an answer must stay text."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+def escape(text: str, limit: int | None = None) -> str:
+    """Participants' text shown as mrkdwn: `<!channel>` or `<@U…>` typed into an answer must stay text.
+
+    With `limit`, the escaped text is cut to fit (Slack's section limit), never inside an entity.
+    """
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if limit is None or len(escaped) <= limit:
+        return escaped
+    cut = escaped[:limit - 1]
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut + "…"
 
 
 def text_message(text: str) -> dict:
@@ -153,5 +164,5 @@ def wrapup(data: dict) -> dict:
     replies = [r for p in data["prompts"] for r in p["replies"] if r["votes"]]
     if replies:
         best = max(replies, key=lambda r: r["votes"])
-        text += "\n" + t(language, "wrapup.top", text=escape(best["text"][:200]), votes=best["votes"])
+        text += "\n" + t(language, "wrapup.top", text=escape(best["text"], 200), votes=best["votes"])
     return text_message(text)

@@ -53,7 +53,8 @@ def build(settings: Settings, clock: Clock | None = None) -> Hvis:
     auth = client.auth_test()
     return Hvis(settings=settings, store=store, client=client, clock=clock or Clock(),
                 pseudonyms=Pseudonyms(load_key(settings.pseudonym_key_path)),
-                directory=Directory(slack_client(settings, patient=False), settings.politicians, store.role_of),
+                directory=Directory(slack_client(settings, patient=False), settings.politicians, store.role_of,
+                                    patient_client=client),
                 team_id=auth.get("team_id") or "", bot_user_id=auth.get("user_id") or "")
 
 

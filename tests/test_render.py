@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -177,3 +178,14 @@ def test_answer_post_names_the_author_of_a_named_reply_in_named_sessions(mode):
     assert f"<@{AUTHOR}>" in post["text"]
     assert f"<@{AUTHOR}>" in all_texts(post["blocks"])
     assert PSEUDONYM not in all_texts(post)
+
+
+@pytest.mark.parametrize("text", ["<" * 2999, "a" * 2998 + "&&&", "ø" * 5000])
+def test_answer_post_fits_slacks_section_limit_without_breaking_an_entity(text):
+    reply = make_reply(anonymous=True, user_id=None)
+    reply.text = text
+    post = answer_post(make_session(), reply)
+    body = post["blocks"][1]["text"]["text"]
+    assert len(body) <= 3000 and "<" not in body
+    assert not re.search(r"&[a-z]*$", body.rstrip("…")), "no half entity at the cut"
+    assert "<" not in post["text"]

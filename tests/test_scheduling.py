@@ -161,3 +161,17 @@ def test_facilitators_given_as_a_user_group_are_told_about_a_failed_prompt(bot, 
     told = wait_until(lambda: [c for c in stub.calls_to("chat.postMessage") if c.args.get("channel") == "U0GROUPFAC"],
                       "the group member's notice")
     assert "/invite" in told[0].args["text"]
+
+
+def test_a_guest_account_is_never_a_facilitator(bot, clock, stub):
+    from tests.support import GUEST
+
+    session = sessions.create_session(bot.h.store, load_deck("velfaerd"), title="Temadag", channel=CHANNEL,
+                                      start=clock.now() - timedelta(minutes=20), timezone="Europe/Copenhagen",
+                                      language="da", anonymity="choice", facilitators=[GUEST], now=clock.now(),
+                                      team_id=TEAM)
+    wait_until(lambda: bot.h.store.prompts(session.id)[0].state == "missed", "the prompt to be missed")
+    assert not bot.h.is_facilitator(bot.h.store.session(session.id), GUEST)
+    wait_until(lambda: [c for c in stub.calls_to("chat.postMessage") if c.args.get("channel") == FACILITATOR],
+               "the configured facilitator's notice")
+    assert not [c for c in stub.calls_to("chat.postMessage") if c.args.get("channel") == GUEST]
