@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
 from dataclasses import dataclass
+from pathlib import Path
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
+from bot.errors import BadInput
 from bot.people import load_key
 from storage import Store
 
@@ -28,8 +32,9 @@ class Check:
 def diagnose(settings: Settings, client: WebClient) -> list[Check]:
     """Every check, in the order a person fixing things would want them."""
     checks = _tokens(settings, client)
-    checks += _database(settings)
-    if checks[0].ok:  # channel membership needs a working bot token
+    database = _database(settings)
+    checks += database
+    if checks[0].ok and database[0].ok and settings.db_path.exists():  # needs a token and sessions to look at
         checks += _channels(settings, client)
     return checks
 
@@ -66,21 +71,34 @@ def _tokens(settings: Settings, client: WebClient) -> list[Check]:
 
 
 def _database(settings: Settings) -> list[Check]:
+    path = settings.db_path
+    if not path.exists():
+        folder = path.parent if str(path.parent) else Path(".")
+        writable = folder.is_dir() and os.access(folder, os.W_OK)
+        return [Check(writable, f"database {path} does not exist yet" + (
+            "; it will be created when the bot starts" if writable else f", and {folder} is not a writable folder"),
+            "set HVIS_DB to the database file (check for a typo), or to a new file in a folder you may write to")]
     try:
-        store = Store(settings.db_path).migrate()
+        store = Store(path).migrate()
         with store.write() as db:
             db.execute("CREATE TEMP TABLE IF NOT EXISTS doctor_probe (x)")
+        has_answers = store.holds_pseudonyms()
         store.close()
-    except Exception as exc:  # any failure here is the answer we report
-        return [Check(False, f"database {settings.db_path} is not writable ({exc})",
-                      "set HVIS_DB to a file in a folder this user may write to")]
-    checks = [Check(True, f"database {settings.db_path} is writable")]
+    except (OSError, sqlite3.Error) as exc:
+        return [Check(False, f"database {path} cannot be used ({exc})",
+                      "set HVIS_DB to a database file this user may read and write")]
+    checks = [Check(True, f"database {path} is writable")]
     try:
         key = load_key(settings.pseudonym_key_path, create=False)
-    except Exception as exc:
+    except BadInput as exc:
         return checks + [Check(False, str(exc), "restore the key file from your copy")]
-    checks.append(Check(True, f"pseudonym key {settings.pseudonym_key_path} " + ("present" if key else
-                                                                                   "will be created on first run")))
+    if key:
+        checks.append(Check(True, f"pseudonym key {settings.pseudonym_key_path} present"))
+    elif has_answers:
+        checks.append(Check(False, f"pseudonym key {settings.pseudonym_key_path} is missing, but the database holds "
+                                   "answers made with it", "restore the key file, or set HVIS_KEY_FILE to where it is"))
+    else:
+        checks.append(Check(True, f"pseudonym key {settings.pseudonym_key_path} will be created when the bot starts"))
     return checks
 
 

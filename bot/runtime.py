@@ -49,10 +49,14 @@ def build(settings: Settings, clock: Clock | None = None) -> Hvis:
     if not settings.socket_mode and not settings.signing_secret:
         raise BadInput("SLACK_SIGNING_SECRET is not set (needed in HTTP mode; set SLACK_APP_TOKEN for Socket Mode)")
     store = Store(settings.db_path).migrate()
+    key = load_key(settings.pseudonym_key_path, create=not store.holds_pseudonyms())
+    if key is None:
+        raise BadInput(f"the pseudonym key {settings.pseudonym_key_path} is missing but {settings.db_path} holds "
+                       "answers made with it; restore the key (or set HVIS_KEY_FILE to where it is)")
     client = slack_client(settings)
     auth = client.auth_test()
     return Hvis(settings=settings, store=store, client=client, clock=clock or Clock(),
-                pseudonyms=Pseudonyms(load_key(settings.pseudonym_key_path)),
+                pseudonyms=Pseudonyms(key),
                 directory=Directory(slack_client(settings, patient=False), settings.politicians, store.role_of,
                                     patient_client=client),
                 team_id=auth.get("team_id") or "", bot_user_id=auth.get("user_id") or "")

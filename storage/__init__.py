@@ -81,6 +81,10 @@ class Store:
             db.conn.close()
             self._local.db = None
 
+    def holds_pseudonyms(self) -> bool:
+        """True once any reply or vote is stored: from then on the pseudonym key must never change."""
+        return self.db.execute("SELECT EXISTS (SELECT 1 FROM replies) OR EXISTS (SELECT 1 FROM votes)").fetchone()[0] == 1
+
     def healthy(self) -> bool:
         try:
             self.db.execute("SELECT 1").fetchone()

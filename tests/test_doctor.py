@@ -49,3 +49,18 @@ def test_doctor_explains_a_refused_token(stub, tmp_path):
     result = hvis("doctor", env=env, cwd=tmp_path)
     assert result.returncode == 1 and "refused the bot token (invalid_auth)" in result.stdout
     assert CHANNEL not in result.stdout
+
+
+def test_doctor_does_not_create_a_mistyped_database_and_says_so(stub, tmp_path):
+    result = hvis("doctor", env=cli_env(tmp_path / "nowhere" / "hvis.db", stub), cwd=tmp_path)
+    assert result.returncode == 1 and "does not exist yet" in result.stdout
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_bot_refuses_to_start_with_a_new_key_over_existing_answers(bot, live_session, stub, settings, tmp_path):
+    stub.post_as_user("U0EMP0001", CHANNEL, "Et svar", thread_ts=live_session[1].message_ts)
+    settings.pseudonym_key_path.rename(tmp_path / "gemt.key")
+    doctor = hvis("doctor", env=cli_env(settings.db_path, stub), cwd=tmp_path)
+    assert doctor.returncode == 1 and "key" in doctor.stdout and "missing" in doctor.stdout
+    run = hvis("run", env=cli_env(settings.db_path, stub), cwd=tmp_path)
+    assert run.returncode == 2 and "restore the key" in run.stderr and len(run.stderr.strip().splitlines()) == 1

@@ -6,7 +6,7 @@ import copy
 import json
 
 from bot import export
-from tests.support import CHANNEL, POLITICIAN, GUEST, USERS, wait_until
+from tests.support import CHANNEL, GUEST, POLITICIAN, USERS, cli_env, hvis, wait_until
 
 TEXTS = ["Tænk nu, hvis unge fik én indgang 🙌", "Snelaug på hver vej ❄️\nmed kommunens skovle",
          "Åbne dagtilbud om aftenen – ærligt talt nødvendigt 👶"]
@@ -16,7 +16,7 @@ def _export(bot, session_id):
     return export.session_export(bot.h.store, session_id)
 
 
-def test_thirty_replies_with_edit_delete_ignored_events_retry_and_votes(bot, live_session, stub):
+def test_thirty_replies_with_edit_delete_ignored_events_retry_and_votes(bot, live_session, stub, settings, tmp_path):
     session, prompt = live_session
     posted = []
     for round_ in range(3):
@@ -44,7 +44,9 @@ def test_thirty_replies_with_edit_delete_ignored_events_retry_and_votes(bot, liv
     assert stub.unreact(voters[0], CHANNEL, favourite.ts, "+1").status == 200
     assert stub.react(voters[1], CHANNEL, favourite.ts, "heart").status == 200
 
-    data = _export(bot, session.id)
+    exported = hvis("export", session.id, "--format", "json", env=cli_env(settings.db_path), cwd=tmp_path)
+    assert exported.returncode == 0, exported.stderr
+    data = json.loads(exported.stdout)
     replies = data["prompts"][0]["replies"]
     assert len(replies) == 29 and data["stats"]["replies"] == 29
     assert data["stats"]["participants"] == 10

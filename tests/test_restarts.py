@@ -67,6 +67,7 @@ def test_prompts_due_while_down_are_posted_late_within_grace_else_missed(stub, w
         notice = wait_until(lambda: [c for c in stub.calls_to("chat.postMessage")
                                      if c.args.get("channel") == FACILITATOR], "the facilitator's notice")
         assert "post_now" in json.dumps(notice[0].args["blocks"])
+        assert Store(db).prompts(missed)[0].text in notice[0].args["text"] and "Misset" in notice[0].args["text"]
     finally:
         bot.stop()
     bot = BotProcess(stub, db, bot_dir).start()
