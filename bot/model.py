@@ -76,6 +76,7 @@ class Reply:
     ts: str | None = None
     user_id: str | None = None
     edited: bool = False
+    edit_ts: str | None = None
     origin: str | None = None
     post_attempts: int = 0
     votes: int = 0

@@ -60,7 +60,7 @@ def _store(h: Hvis, reply: Reply, user_id: str, event_id: str | None) -> bool:
     return h.store.add_reply(reply, participant, event_id, iso(h.clock.now()))
 
 
-def thread_reply(h: Hvis, event: dict, event_id: str | None, edited: bool = False) -> Reply | None:
+def thread_reply(h: Hvis, event: dict, event_id: str | None, edit_ts: str | None = None) -> Reply | None:
     """A message in a prompt's thread becomes a reply (once, however often Slack delivers it)."""
     if event.get("bot_id") or event.get("subtype") not in REPLY_SUBTYPES or not event.get("user"):
         return None
@@ -75,7 +75,7 @@ def thread_reply(h: Hvis, event: dict, event_id: str | None, edited: bool = Fals
         return None
     reply = _new_reply(h, session, prompt.id, event["user"], False, clean_text(event.get("text"), from_slack=True),
                        "thread", ts=ts)
-    reply.edited = edited
+    reply.edited, reply.edit_ts = edit_ts is not None, edit_ts
     if not _store(h, reply, event["user"], event_id):
         return None
     if session.anonymity in ("confidential", "anonymous"):
@@ -97,12 +97,14 @@ def edited(h: Hvis, event: dict, event_id: str | None) -> bool:
     message = event.get("message") or {}
     if not message.get("ts") or message.get("bot_id"):
         return False
+    edit_ts = (message.get("edited") or {}).get("ts") or event.get("event_ts") or event.get("ts") or "0"
     if h.store.reply_by_message(event.get("channel", ""), message["ts"]) is None:
         # The original's delivery may have failed and Slack retries it later: keep the edited text now.
         original = {**message, "channel": event.get("channel", ""), "subtype": None}
-        return thread_reply(h, original, event_id, edited=True) is not None
+        return thread_reply(h, original, event_id, edit_ts=edit_ts) is not None
     return h.store.edit_reply(event.get("team") or "", event.get("channel", ""), message["ts"],
-                              clean_text(message.get("text"), from_slack=True), event_id, iso(h.clock.now()))
+                              clean_text(message.get("text"), from_slack=True), edit_ts, event_id,
+                              iso(h.clock.now()))
 
 
 def deleted(h: Hvis, event: dict, event_id: str | None) -> bool:

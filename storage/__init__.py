@@ -281,13 +281,16 @@ class Store:
                                           "GROUP BY prompt_id", [session_id]).fetchall())
         return total, per_prompt
 
-    def edit_reply(self, team_id: str, channel: str, ts: str, text: str, event_id: str | None, now: str) -> bool:
+    def edit_reply(self, team_id: str, channel: str, ts: str, text: str, edit_ts: str, event_id: str | None,
+                   now: str) -> bool:
+        """Apply an edit unless a later one is already applied (Slack may deliver edits out of order)."""
         with self.write() as db:
             if self.seen_event(db, event_id, team_id, now):
                 return False
             cursor = db.execute(
-                "UPDATE replies SET text = ?, edited = 1, updated_at = ? WHERE channel = ? AND ts = ? AND text != ?",
-                [text, now, channel, ts, text])
+                "UPDATE replies SET text = ?, edited = 1, edit_ts = ?, updated_at = ? WHERE channel = ? AND ts = ? "
+                "AND text != ? AND (edit_ts IS NULL OR CAST(edit_ts AS REAL) < CAST(? AS REAL))",
+                [text, edit_ts, now, channel, ts, text, edit_ts])
             return cursor.rowcount == 1
 
     def delete_reply(self, team_id: str, channel: str, ts: str, event_id: str | None, now: str) -> bool:

@@ -75,6 +75,7 @@ def initial(db: Database) -> None:
             role TEXT NOT NULL,
             text TEXT NOT NULL,
             edited INTEGER NOT NULL DEFAULT 0,
+            edit_ts TEXT,
             created_at TEXT NOT NULL,
             updated_at TEXT NOT NULL,
             origin TEXT UNIQUE,

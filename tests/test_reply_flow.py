@@ -106,3 +106,15 @@ def test_edit_or_deletion_that_overtakes_the_original_is_not_undone_by_its_late_
         assert stub.deliver(late.payload, retry_num=1).status == 200
     [reply] = _export(bot, session.id)["prompts"][0]["replies"]
     assert reply["text"] == "Rettet udgave" and reply["edited"] is True
+
+
+def test_edits_delivered_out_of_order_keep_the_latest_text(bot, live_session, stub):
+    session, prompt = live_session
+    original = stub.post_as_user(USERS[0], CHANNEL, "Udgave 1", thread_ts=prompt.message_ts)
+    stub.request_url, real_url = None, stub.request_url
+    older = stub.edit_as_user(USERS[0], CHANNEL, original.ts, "Udgave 2")  # its delivery fails …
+    stub.request_url = real_url
+    assert stub.edit_as_user(USERS[0], CHANNEL, original.ts, "Udgave 3").status == 200
+    assert stub.deliver(older.payload, retry_num=1).status == 200  # … and Slack's retry comes last
+    [reply] = _export(bot, session.id)["prompts"][0]["replies"]
+    assert reply["text"] == "Udgave 3"
