@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from bot.config import Settings
 from bot.decks import load_deck
 from bot.model import Prompt
 from bot.runtime import Bot, build
-from bot.server import SlackWsgi, create_server
+from bot.server import Server, SlackWsgi
 from standin import SlackStandIn
 
 TEAM = "T0BENCH"
@@ -46,28 +45,6 @@ def slack_standin(secret: str, users: Sequence[str]) -> Iterator[SlackStandIn]:
         slack.stop()
 
 
-class _Served:
-    """A waitress server running in a daemon thread until closed."""
-
-    def __init__(self, wsgi: SlackWsgi, threads: int) -> None:
-        self.server = create_server(wsgi, "127.0.0.1", 0, threads)
-        self._closing = False
-        self._thread = threading.Thread(target=self._run, name="bench-baseline-http", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            self.server.run()
-        except OSError:
-            if not self._closing:  # closing the sockets under waitress's select loop is how it stops
-                raise
-
-    def close(self) -> None:
-        self._closing = True
-        self.server.close()
-        self._thread.join(5)
-
-
 @contextmanager
 def baseline_server(slack: SlackStandIn, threads: int) -> Iterator[int]:
     """A minimal sync Bolt app whose one `message` listener only acknowledges; yields its port."""
@@ -80,9 +57,9 @@ def baseline_server(slack: SlackStandIn, threads: int) -> Iterator[int]:
     def acknowledge(ack: Ack) -> None:
         ack()
 
-    served = _Served(SlackWsgi(app, health=lambda: {"ok": True}), threads)
+    served = Server(SlackWsgi(app, health=lambda: {"ok": True}), "127.0.0.1", 0, threads)
     try:
-        yield served.server.effective_port
+        yield served.port
     finally:
         served.close()
 

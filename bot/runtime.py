@@ -21,7 +21,7 @@ from bot.context import Hvis
 from bot.errors import BadInput
 from bot.people import Directory, Pseudonyms, load_key
 from bot.scheduling import scheduler_healthy, start_scheduler, stop_scheduler
-from bot.server import SlackWsgi, create_server
+from bot.server import Server, SlackWsgi
 from storage import Store
 
 log = logging.getLogger(__name__)
@@ -72,8 +72,6 @@ class Bot:
         self.scheduler = None
         self.server = None
         self.socket = None
-        self._thread: threading.Thread | None = None
-        self._stopping = False
 
     def health(self) -> dict:
         database, scheduler = self.h.store.healthy(), scheduler_healthy(self.scheduler)
@@ -82,19 +80,10 @@ class Bot:
     def start_http(self, host: str = "0.0.0.0", port: int | None = None) -> int:
         """Serve HTTP mode in a background thread; returns the port."""
         self.scheduler = start_scheduler(self.h, self.tick_seconds)
-        self.server = create_server(SlackWsgi(self.app, self.health), host,
-                                    self.h.settings.port if port is None else port, self.h.settings.threads)
-        self._thread = threading.Thread(target=self._serve, name="hvis-http", daemon=True)
-        self._thread.start()
-        log.info("HTTP mode: listening on %s:%s (POST /slack/events, GET /healthz)", host, self.server.effective_port)
-        return self.server.effective_port
-
-    def _serve(self) -> None:
-        try:
-            self.server.run()
-        except OSError:
-            if not self._stopping:  # closing the sockets under waitress's select loop is how it stops
-                raise
+        self.server = Server(SlackWsgi(self.app, self.health), host, self.h.settings.port if port is None else port,
+                             self.h.settings.threads)
+        log.info("HTTP mode: listening on %s:%s (POST /slack/events, GET /healthz)", host, self.server.port)
+        return self.server.port
 
     def start_socket_mode(self) -> None:
         """Socket Mode: connect out to Slack (no inbound port); the client reconnects by itself."""
@@ -107,13 +96,12 @@ class Bot:
 
     def wait(self) -> None:
         """Block until the HTTP server stops or, in Socket Mode, until interrupted."""
-        if self._thread:
-            self._thread.join()
+        if self.server:
+            self.server.wait()
         else:
             threading.Event().wait()
 
     def stop(self) -> None:
-        self._stopping = True
         if self.server:
             self.server.close()
         if self.socket:

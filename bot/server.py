@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from typing import Callable, Iterable
 from urllib.parse import parse_qsl
 
@@ -72,8 +73,30 @@ def _answer(start_response: Callable, status: int, body: str, content_type: str 
     return [data]
 
 
-def create_server(wsgi: SlackWsgi, host: str, port: int, threads: int):
-    """A waitress server (not started); `.run()` serves, `.close()` stops, `.effective_port` is the port."""
-    from waitress.server import create_server as waitress_server
+class Server:
+    """waitress serving `wsgi` from a background thread: `.port` once started, `.close()` to stop."""
 
-    return waitress_server(wsgi, host=host, port=port, threads=threads, ident="hvis", clear_untrusted_proxy_headers=True)
+    def __init__(self, wsgi: SlackWsgi, host: str, port: int, threads: int) -> None:
+        from waitress.server import create_server
+
+        self._server = create_server(wsgi, host=host, port=port, threads=threads, ident="hvis",
+                                     clear_untrusted_proxy_headers=True)
+        self.port: int = self._server.effective_port
+        self._closing = False
+        self._thread = threading.Thread(target=self._run, name="hvis-http", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._server.run()
+        except OSError:
+            if not self._closing:  # closing the sockets under waitress's select loop is how it stops
+                raise
+
+    def wait(self) -> None:
+        self._thread.join()
+
+    def close(self) -> None:
+        self._closing = True
+        self._server.close()
+        self._thread.join(5)
