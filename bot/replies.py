@@ -182,5 +182,8 @@ def modal_answer(h: Hvis, view: dict, user_id: str) -> Reply | None:
     # The choice made when the modal opened stands, even if the mode became stricter meanwhile.
     anonymous = bool(meta.get("anonymous")) or session.anonymity == "anonymous"
     reply = _new_reply(h, session, prompt.id, user_id, anonymous, text, "modal", origin=f"view:{view.get('id')}")
-    _store(h, reply, user_id, None)
+    if _store(h, reply, user_id, None):
+        # Privately, in the channel: the modal has closed, and an anonymous answer shows up without a name.
+        h.later(lambda: h.client.chat_postEphemeral(channel=session.channel, user=user_id,
+                                                    text=t(session.language, "modal.thanks")))
     return reply

@@ -44,6 +44,8 @@ def test_anonymous_modal_answer_leaves_no_trace_of_its_author(bot, live_session,
     assert SECRET_USER not in caplog.text
     thread_post = stub.message(CHANNEL, reply.ts)
     assert SECRET_USER not in json.dumps(thread_post) and "Anonymt svar" in thread_post["text"]
+    thanks = wait_until(lambda: stub.ephemerals(channel=CHANNEL, user=SECRET_USER), "the private thank-you")
+    assert "Tak! Dit svar er gemt" in thanks[0]["text"]
 
 
 def test_anonymous_session_stores_no_author_even_for_thread_replies(bot, clock, stub, settings):
@@ -109,3 +111,11 @@ def test_two_anonymous_answers_by_one_person_cannot_be_linked(bot, live_session,
     first = _answer_through_modal(stub, bot, prompt, SECRET_USER, "Første hemmelighed")
     second = _answer_through_modal(stub, bot, prompt, SECRET_USER, "Anden hemmelighed")
     assert first.author != second.author
+
+
+def test_an_expired_trigger_gets_a_friendly_retry_message(bot, live_session, stub):
+    session, prompt = live_session
+    stub.inject("views.open", error="expired_trigger_id", times=1)
+    assert stub.click(USERS[5], CHANNEL, prompt.message_ts, "answer", str(prompt.id)).status == 200
+    told = wait_until(lambda: stub.ephemerals(user=USERS[5]), "the retry message")
+    assert "Tryk på knappen igen" in told[0]["text"]

@@ -2,10 +2,12 @@
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot import posting, replies
 from bot.context import Hvis
 from bot.errors import HvisError
+from bot.i18n import t
 
 
 def register(app: App, h: Hvis) -> None:
@@ -16,7 +18,10 @@ def register(app: App, h: Hvis) -> None:
         except HvisError as exc:
             respond(text=str(exc), response_type="ephemeral", replace_original=False)
             return
-        client.views_open(trigger_id=body["trigger_id"], view=view)
+        try:
+            client.views_open(trigger_id=body["trigger_id"], view=view)
+        except SlackApiError:  # the trigger lasts 3 s; a slow moment in Slack or here lets it expire
+            respond(text=t(h.settings.language, "modal.retry"), response_type="ephemeral", replace_original=False)
 
     @app.action("answer")
     def answer_action(body: dict, ack: Ack, client: WebClient, respond: Respond) -> None:
