@@ -9,14 +9,19 @@ from .methods import post_bot_message
 from .workspace import SlackError, Workspace
 
 
-def views_open(api, a):
-    """views.open: open a modal with a fresh, unused trigger_id."""
-    ws = api.ws
+def _modal_with_trigger(ws: Workspace, a: dict):
+    """The trigger, the checked modal and the user the trigger was issued to (triggers are single-use)."""
     trigger = a.get("trigger_id") or a.get("interactivity_pointer")
     if not trigger:
         raise missing("trigger_id")
     view = check_view(a.get("view"), "modal")
-    user = ws.consume_trigger(trigger)
+    return trigger, view, ws.consume_trigger(trigger)
+
+
+def views_open(api, a):
+    """views.open: open a modal with a fresh, unused trigger_id."""
+    ws = api.ws
+    trigger, view, user = _modal_with_trigger(ws, a)
     v = ws.store_view(view, user, "modal", trigger_id=trigger)
     ws.stacks[user] = [v["id"]]
     return {"view": v}
@@ -25,11 +30,7 @@ def views_open(api, a):
 def views_push(api, a):
     """views.push: push a modal onto the user's open stack (max 3)."""
     ws = api.ws
-    trigger = a.get("trigger_id") or a.get("interactivity_pointer")
-    if not trigger:
-        raise missing("trigger_id")
-    view = check_view(a.get("view"), "modal")
-    user = ws.consume_trigger(trigger)
+    trigger, view, user = _modal_with_trigger(ws, a)
     stack = ws.stacks.get(user) or []
     if not stack:
         raise SlackError("view_not_found")
