@@ -59,3 +59,15 @@ def test_t_gives_english_for_english_and_danish_for_danish():
     assert t("da", "button.answer") != t("en", "button.answer")
     assert t("da", "button.answer") == DA["button.answer"]
     assert t("en", "button.answer") == EN["button.answer"]
+
+
+@pytest.mark.parametrize("language", ["da", "en"])
+def test_every_state_role_and_mode_has_a_label(language):
+    from bot.model import ANONYMITY_MODES, PROMPT_STATES, ROLES, SESSION_STATES
+
+    keys = catalog(language)
+    missing = [f"state.{s}" for s in (*SESSION_STATES, *PROMPT_STATES) if f"state.{s}" not in keys]
+    missing += [f"role.{r}" for r in ROLES if f"role.{r}" not in keys]
+    missing += [f"anonymity.{m}" for m in ANONYMITY_MODES if f"anonymity.{m}" not in keys]
+    missing += [f"mode.{m}" for m in ANONYMITY_MODES if f"mode.{m}" not in keys]
+    assert missing == []
