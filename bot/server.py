@@ -97,6 +97,8 @@ class Server:
         self._thread.join()
 
     def close(self) -> None:
+        """Let requests in progress finish (their answers still need the server's trigger), then stop."""
         self._closing = True
+        self._server.task_dispatcher.shutdown(timeout=5)
         self._server.close()
         self._thread.join(5)

@@ -12,6 +12,7 @@ def test_demo_runs_a_theme_day_and_writes_exports(tmp_path):
     result = hvis("demo", "--speed", "1500", "--out", str(out), env=cli_env(tmp_path / "unused.db"), cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert str(out) in result.stdout and "posted" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr, "a rehearsal shows no errors"
     data = json.loads((out / "resultat.json").read_text(encoding="utf-8"))
     replies = [r for p in data["prompts"] for r in p["replies"]]
     assert data["session"]["state"] == "closed"
