@@ -40,13 +40,10 @@ def _found_in_thread(h: Hvis, channel: str, thread_ts: str, reply_id: str) -> bo
         thread = h.client.conversations_replies(channel=channel, ts=thread_ts, include_all_metadata=True, limit=1000)
     except SlackApiError:
         return True
-    for message in thread.get("messages", []):
-        metadata = message.get("metadata") or {}
-        if metadata.get("event_type") == render.ANSWER_EVENT and \
-                (metadata.get("event_payload") or {}).get("reply_id") == reply_id:
-            h.store.set_reply_ts(reply_id, message["ts"])
-            return True
-    return False
+    ts = render.find_posted(thread.get("messages", []), render.ANSWER_EVENT, "reply_id", reply_id)
+    if ts:
+        h.store.set_reply_ts(reply_id, ts)
+    return ts is not None
 
 
 def remind_and_close(h: Hvis, now: datetime) -> None:

@@ -13,6 +13,7 @@ from bot.context import Hvis
 from bot.errors import NotAllowed
 from bot.i18n import t
 from bot.model import Prompt, Session
+from bot.replies import open_prompt
 from bot.schedule import MISS, due_action, iso, parse_iso
 
 log = logging.getLogger(__name__)
@@ -55,13 +56,10 @@ def _recover(h: Hvis, session: Session, prompt: Prompt, now: datetime, grace: ti
         if error in FINAL_ERRORS or due_action(parse_iso(prompt.due_at), now, grace) == MISS:
             _fail(h, session, prompt, error)  # the facilitators decide, with Post now
         return True  # otherwise unknown: neither post (it could duplicate) nor give up; try next tick
-    for message in history.get("messages", []):
-        metadata = message.get("metadata") or {}
-        if metadata.get("event_type") == render.PROMPT_EVENT and \
-                (metadata.get("event_payload") or {}).get("prompt_id") == prompt.id:
-            _record_posted(h, session, prompt, message["ts"], now)
-            return True
-    return False
+    ts = render.find_posted(history.get("messages", []), render.PROMPT_EVENT, "prompt_id", prompt.id)
+    if ts:
+        _record_posted(h, session, prompt, ts, now)
+    return ts is not None
 
 
 def post_prompt(h: Hvis, session: Session, prompt: Prompt, now: datetime) -> bool:
@@ -101,14 +99,9 @@ def post_now(h: Hvis, prompt_id: str, user_id: str) -> str:
 
     Returns what to tell the facilitator. Clicking twice cannot post twice: only the tick posts.
     """
-    prompt = h.store.prompt(int(prompt_id)) if prompt_id.isdigit() else None
-    session = h.store.session(prompt.session_id) if prompt else None
-    if prompt is None or session is None:
-        raise NotAllowed(t(h.settings.language, "notice.gone"))
+    prompt, session = open_prompt(h, prompt_id)
     if not h.is_facilitator(session, user_id):
         raise NotAllowed(t(session.language, "notice.not_facilitator", title=session.title))
-    if session.state == "closed":
-        raise NotAllowed(t(session.language, "notice.closed", title=session.title))
     # A failed attempt may still have reached Slack: as `posting`, the tick checks the channel first.
     retry = "posting" if prompt.attempts else "pending"
     if not h.store.move_prompt(prompt.id, retry, ("missed", "failed"), due_at=iso(h.clock.now()), attempts=0,

@@ -73,6 +73,15 @@ def prompt_message(session: Session, prompt: Prompt, closed: bool = False) -> di
     }
 
 
+def find_posted(messages: list[dict], event_type: str, key: str, value: object) -> str | None:
+    """The ts of the message our metadata marks as `event_type` with `key` = `value`, if Slack has one."""
+    for message in messages:
+        metadata = message.get("metadata") or {}
+        if metadata.get("event_type") == event_type and (metadata.get("event_payload") or {}).get(key) == value:
+            return message["ts"]
+    return None
+
+
 def answer_modal(session: Session, prompt: Prompt, anonymous: bool) -> dict:
     """The answer modal for a prompt; private_metadata carries only ids and the anonymity choice."""
     lang = session.language

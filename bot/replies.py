@@ -10,7 +10,7 @@ from bot import render
 from bot.context import Hvis
 from bot.errors import BadInput, NotAllowed
 from bot.i18n import t
-from bot.model import Reply, Session
+from bot.model import Prompt, Reply, Session
 from bot.schedule import iso
 
 log = logging.getLogger(__name__)
@@ -150,14 +150,20 @@ def vote_button(h: Hvis, reply_id: str, user_id: str) -> str:
     return t(language, "vote.removed")
 
 
-def open_answer(h: Hvis, prompt_id: str, user_id: str, anonymous: bool) -> dict:
-    """The modal for an *Answer* button press, or NotAllowed with a message for the person."""
-    prompt = h.store.prompt(int(prompt_id)) if prompt_id.isdigit() else None
-    if prompt is None:
+def open_prompt(h: Hvis, prompt_id: object) -> tuple[Prompt, Session]:
+    """The prompt a button or form names, in a session not yet closed; else NotAllowed saying why."""
+    prompt = h.store.prompt(int(prompt_id)) if str(prompt_id).isdigit() else None
+    session = h.store.session(prompt.session_id) if prompt else None
+    if prompt is None or session is None:
         raise NotAllowed(t(h.settings.language, "notice.gone"))
-    session = h.store.session(prompt.session_id)
     if session.state == "closed":
         raise NotAllowed(t(session.language, "notice.closed", title=session.title))
+    return prompt, session
+
+
+def open_answer(h: Hvis, prompt_id: str, user_id: str, anonymous: bool) -> dict:
+    """The modal for an *Answer* button press, or NotAllowed with a message for the person."""
+    prompt, session = open_prompt(h, prompt_id)
     if prompt.state == "closed":
         raise NotAllowed(t(session.language, "prompt.closed"))
     return render.answer_modal(session, prompt, anonymous or session.anonymity == "anonymous")
@@ -167,14 +173,9 @@ def modal_answer(h: Hvis, view: dict, user_id: str) -> Reply | None:
     """A submitted answer modal becomes a reply (once per view); the tick posts it into the thread."""
     try:
         meta = json.loads(view.get("private_metadata") or "{}")
-        prompt = h.store.prompt(int(meta["prompt_id"]))
-    except (ValueError, KeyError, TypeError):
-        raise BadInput("the answer form was not recognised") from None
-    if prompt is None:
-        raise NotAllowed(t(h.settings.language, "notice.gone"))
-    session = h.store.session(prompt.session_id)
-    if session.state == "closed":
-        raise NotAllowed(t(session.language, "notice.closed", title=session.title))
+    except ValueError:
+        meta = {}
+    prompt, session = open_prompt(h, meta.get("prompt_id"))
     value = ((view.get("state") or {}).get("values") or {}).get("answer", {}).get("value", {})
     text = clean_text(value.get("value") or (value.get("selected_option") or {}).get("value"))
     if not text:
