@@ -6,9 +6,9 @@ import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.errors import NotFound
 from bot.i18n import t
 from bot.model import Prompt, Reply, Session
+from bot.sessions import get_session
 from storage import Store
 
 FORMATS = ("json", "md")
@@ -16,9 +16,7 @@ FORMATS = ("json", "md")
 
 def session_export(store: Store, session_id: str) -> dict:
     """The export document for a session: session, prompts with replies and votes, and totals."""
-    session = store.session(session_id)
-    if session is None:
-        raise NotFound(f"no session with id {session_id!r} (see `hvis session list`)")
+    session = get_session(store, session_id)
     return build(session, store.prompts(session.id), store.replies(session.id), store.participant_counts(session.id))
 
 

@@ -13,7 +13,6 @@ from bot.schedule import iso, plan
 from storage import Store
 
 
-
 def create_session(store: Store, deck: Deck, *, title: str, channel: str, start: datetime, timezone: str,
                    language: str, anonymity: str, facilitators: list[str], now: datetime,
                    team_id: str = "", created_by: str | None = None) -> Session:

@@ -1,5 +1,7 @@
 """Button presses on prompt messages and facilitator notices."""
 
+from typing import Callable
+
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -8,6 +10,15 @@ from bot import posting, replies
 from bot.context import Hvis
 from bot.errors import HvisError
 from bot.i18n import t
+
+
+def _tell(respond: Respond, job: Callable[[], str]) -> None:
+    """Answer the presser privately with what the service says, or with why it refused."""
+    try:
+        text = job()
+    except HvisError as exc:
+        text = str(exc)
+    respond(text=text, response_type="ephemeral", replace_original=False)
 
 
 def register(app: App, h: Hvis) -> None:
@@ -37,15 +48,10 @@ def register(app: App, h: Hvis) -> None:
     def vote_action(body: dict, ack: Ack, respond: Respond) -> None:
         """*Support* under an answer the bot posted: one vote per person, pressing again takes it back."""
         ack()
-        text = replies.vote_button(h, body["actions"][0]["value"], body["user"]["id"])
-        respond(text=text, response_type="ephemeral", replace_original=False)
+        _tell(respond, lambda: replies.vote_button(h, body["actions"][0]["value"], body["user"]["id"]))
 
     @app.action("post_now")
     def post_now_action(body: dict, ack: Ack, respond: Respond) -> None:
         """A facilitator posts a missed or failed prompt now."""
         ack()
-        try:
-            text = posting.post_now(h, body["actions"][0]["value"], body["user"]["id"])
-        except HvisError as exc:
-            text = str(exc)
-        respond(text=text, response_type="ephemeral", replace_original=False)
+        _tell(respond, lambda: posting.post_now(h, body["actions"][0]["value"], body["user"]["id"]))
