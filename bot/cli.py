@@ -1,115 +1,108 @@
-"""The `hvis` command line: the one place that reads .env and the environment, builds things and translates errors."""
+"""The `hvis` command line: the one place that reads .env and the environment, builds things and translates
+errors (exit 0 on success, 2 on bad usage or input, 1 on other failures, with one line on stderr)."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
 import signal
 import sqlite3
 import sys
+from datetime import timedelta
 from pathlib import Path
 
+import click
 from dotenv import load_dotenv
-from slack_sdk.errors import SlackApiError
 
-from bot import export, privacy, sessions
+from bot import exports
 from bot.clock import Clock
-from bot.config import Settings, check_timezone, load_settings
-from bot.decks import all_deck_paths, load_deck, resolve_deck_path
-from bot.errors import HvisError
-from bot.model import ANONYMITY_MODES
-from bot.people import Pseudonyms, load_key
-from bot.schedule import parse_start
-from storage import Store
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line on stderr and exit 2, like every other bad input."""
-
-    def error(self, message: str) -> None:
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
-def build_parser() -> Parser:
-    parser = Parser(prog="hvis", description="Slack bot for “Tænk nu, hvis…” theme days.")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    sub.add_parser("run", help="run the bot (Socket Mode when SLACK_APP_TOKEN is set, else HTTP mode on PORT)")
-    sub.add_parser("doctor", help="check tokens, permissions, channels and the database, and say what to fix")
-    demo = sub.add_parser("demo", help="an offline rehearsal of a whole theme day against a local Slack stand-in")
-    demo.add_argument("--out", type=Path, help="folder for the exports (default: a new folder under ./demo-output)")
-    demo.add_argument("--speed", type=float, default=240.0, help="how many times faster than real time the day runs")
-
-    session = sub.add_parser("session", help="create, list, show and close sessions").add_subparsers(
-        dest="action", required=True, parser_class=Parser)
-    create = session.add_parser("create", help="create a session; prints its id")
-    create.add_argument("--title", required=True)
-    create.add_argument("--channel", required=True, help="Slack channel id, e.g. C0123ABCD")
-    create.add_argument("--deck", help="deck path or name under prompts/ (default: the Danish welfare deck)")
-    create.add_argument("--start", required=True, help="ISO 8601, e.g. 2026-03-12T09:30 (session time zone)")
-    create.add_argument("--tz", help="time zone (default HVIS_TZ, Europe/Copenhagen)")
-    create.add_argument("--language", choices=("da", "en"), help="language of the bot's texts (default HVIS_LANG)")
-    create.add_argument("--anonymity", choices=ANONYMITY_MODES, default="choice")
-    create.add_argument("--facilitator", action="append", default=[], help="Slack user id (repeatable)")
-    create.add_argument("--team", default="", help="Slack team id (default: the bot's workspace)")
-    for name, text in (("list", "list sessions"), ("show", "show one session"), ("close", "close a session")):
-        action = session.add_parser(name, help=text)
-        if name != "list":
-            action.add_argument("id")
-        action.add_argument("--json", action="store_true", help="machine-readable output")
-
-    exp = sub.add_parser("export", help="export a session's result")
-    exp.add_argument("id")
-    exp.add_argument("--format", choices=export.FORMATS, required=True)
-    exp.add_argument("--out", type=Path, help="file to write (default: stdout)")
-
-    decks = sub.add_parser("decks", help="prompt decks").add_subparsers(dest="action", required=True, parser_class=Parser)
-    check = decks.add_parser("check", help="validate a deck (or every deck under prompts/)")
-    check.add_argument("path", nargs="?")
-
-    forget = sub.add_parser("forget", help="delete everything stored about a person (GDPR erasure)")
-    forget.add_argument("user_id", help="Slack user id, e.g. U0123ABCD")
-    purge = sub.add_parser("purge", help="delete sessions closed more than DAYS days ago")
-    purge.add_argument("--older-than", type=int, required=True, metavar="DAYS")
-    backup = sub.add_parser("backup", help="write a consistent copy of the database (safe while the bot runs)")
-    backup.add_argument("path", type=Path)
-    return parser
+from bot.config import load_settings
+from bot.errors import BadInput, HvisError
+from bot.rules import anonymity, decks
+from bot.rules.schedule import check_timezone, local, parse_start
+from bot.services import privacy, sessions, summaries
+from bot.services.directory import Directory
+from bot.services.linking import Linker
+from bot.slack.client import SlackFailure
+from storage import StorageError, Store
+from storage.keys import KeyError_, KeyStore
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run a command; returns the exit status instead of exiting (tests call this in process)."""
     load_dotenv(Path.cwd() / ".env", override=False)  # real environment variables win
-    args = build_parser().parse_args(argv)
     try:
-        settings = load_settings(os.environ)
-        return COMMANDS[args.command](args, settings)
-    except HvisError as exc:
-        print(f"hvis: {exc}", file=sys.stderr)
+        cli.main(args=argv, prog_name="hvis", standalone_mode=False,
+                 obj={"settings": lambda: load_settings(os.environ)})
+    except click.UsageError as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # `hvis` or `hvis session` alone: show what there is
+            click.echo(exc.ctx.get_help() if exc.ctx else "", err=True)
+            return 2
+        where = f"{exc.ctx.command_path}: " if exc.ctx else "hvis: "
+        click.echo(f"{where}{_one_line(exc.format_message())}", err=True)
+        return 2
+    except click.exceptions.Exit as exc:
         return exc.exit_code
-    except (OSError, sqlite3.Error, SlackApiError) as exc:
-        # Not the user's input but the machine or Slack: one line, exit 1 (the bot's own log keeps tracebacks).
-        print(f"hvis: {_one_line(exc)}", file=sys.stderr)
+    except click.Abort:
+        return 130
+    except HvisError as exc:
+        click.echo(f"hvis: {_one_line(str(exc))}", err=True)
+        return exc.exit_code
+    except (StorageError, KeyError_) as exc:
+        click.echo(f"hvis: {_one_line(str(exc))}", err=True)
+        return 2
+    except SlackFailure as exc:
+        click.echo(f"hvis: Slack answered {exc.error}", err=True)
+        return 1
+    except (OSError, sqlite3.Error) as exc:
+        # Not the user's input but the machine: one line, exit 1 (the bot's own log keeps tracebacks).
+        click.echo(f"hvis: {_machine(exc)}", err=True)
         return 1
     except KeyboardInterrupt:
         return 130
+    return 0
 
 
-def _one_line(exc: Exception) -> str:
-    if isinstance(exc, SlackApiError):
-        return f"Slack answered {exc.response.get('error') or exc.response.status_code}"
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())[:500] or "error"
+
+
+def _machine(exc: Exception) -> str:
     if isinstance(exc, OSError) and exc.filename:
         return f"{exc.filename}: {exc.strerror or exc}"
-    return " ".join(str(exc).split()) or type(exc).__name__
+    return _one_line(str(exc)) or type(exc).__name__
 
 
-def run_command(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.runtime import Bot, build
+def _settings(ctx: click.Context):
+    return ctx.obj["settings"]()
 
+
+def _store(settings, create: bool = False) -> Store:
+    store = Store(settings.db_path)
+    return store.migrate() if create else store.existing()
+
+
+def _linker(settings) -> Linker:
+    return Linker(KeyStore(settings.key_store_path))
+
+
+@click.group(help="Slack bot for “Tænk nu, hvis…” theme days.", context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    pass
+
+
+@cli.command(help="Run the bot (Socket Mode when SLACK_APP_TOKEN is set, else HTTP mode on PORT).")
+@click.pass_context
+def run(ctx: click.Context) -> None:
+    from bot.runtime import Bot
+
+    settings = _settings(ctx)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for chatty in ("slack_sdk", "slack_bolt", "hvis.bolt"):  # at DEBUG they log payloads: personal data
+    for chatty in ("slack_sdk", "slack_bolt", "hvis.bolt", "websockets"):  # at DEBUG they log payloads
         logging.getLogger(chatty).setLevel(max(logging.INFO, logging.getLevelName(settings.log_level)))
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # two lines a second otherwise
-    bot = Bot(build(settings))
+    bot = Bot(settings)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         if settings.socket_mode:
@@ -121,16 +114,6 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
         logging.getLogger("hvis").info("stopping")
     finally:
         bot.stop()
-    return 0
-
-
-def doctor_command(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.doctor import diagnose, report
-    from bot.runtime import slack_client
-
-    checks = diagnose(settings, slack_client(settings))
-    print(report(checks))
-    return 0 if all(check.ok for check in checks) else 1
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -138,91 +121,192 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def demo_command(args: argparse.Namespace, settings: Settings) -> int:
+@cli.command(help="Check tokens, permissions, channels and the database, and say what to fix.")
+@click.pass_context
+def doctor(ctx: click.Context) -> None:
+    from bot.services.doctor import diagnose, report
+
+    checks = diagnose(_settings(ctx))
+    click.echo(report(checks))
+    if not all(check.ok for check in checks):
+        raise click.exceptions.Exit(1)
+
+
+@cli.command(help="An offline rehearsal of a whole theme day against a local Slack stand-in.")
+@click.option("--out", type=click.Path(path_type=Path), help="Folder for the exports (default: a new folder under ./demo-output).")
+@click.option("--speed", type=click.FloatRange(1, 100000), default=240.0, show_default=True,
+              help="How many times faster than real time the day runs.")
+def demo(out: Path | None, speed: float) -> None:
     from bot.demo import run_demo
 
-    return run_demo(out=args.out, speed=args.speed)
+    status = run_demo(out=out, speed=speed)
+    if status:
+        raise click.exceptions.Exit(status)
 
 
-def session_command(args: argparse.Namespace, settings: Settings) -> int:
-    store = Store(settings.db_path).migrate()
+@cli.group(help="Create, list, show, close and cancel sessions.")
+def session() -> None:
+    pass
+
+
+@session.command(help="Create a session from a deck; prints its id.")
+@click.option("--title", required=True, help="What the theme day is called.")
+@click.option("--channel", required=True, help="Slack channel id, e.g. C0123ABCD.")
+@click.option("--deck", help="Deck path or name under prompts/ (default: the Danish welfare deck).")
+@click.option("--start", required=True, help="Date and time, ISO 8601, e.g. 2026-03-12T09:30 (in the session's zone).")
+@click.option("--tz", help="Time zone (default HVIS_TZ, Europe/Copenhagen).")
+@click.option("--language", type=click.Choice(["da", "en"]), help="Language of the bot's texts (default: the deck's).")
+@click.option("--anonymity", type=click.Choice(anonymity.MODES), default=anonymity.DEFAULT_MODE, show_default=True)
+@click.option("--facilitator", "facilitators", multiple=True, help="Slack user id (U…) or user group id (S…); repeatable.")
+@click.option("--team", default="", help="Slack team id (default: the bot's workspace).")
+@click.pass_context
+def create(ctx: click.Context, title: str, channel: str, deck: str | None, start: str, tz: str | None,
+           language: str | None, anonymity: str, facilitators: tuple[str, ...], team: str) -> None:
+    settings = _settings(ctx)
+    zone = check_timezone(tz or settings.timezone, "--tz")
+    chosen = decks.load_deck(deck)
+    when = parse_start(start, zone)
     now = Clock().now()
-    if args.action == "create":
-        tz = settings.timezone if args.tz is None else args.tz
-        check_timezone(tz, "--tz")
-        deck = load_deck(args.deck)
-        session = sessions.create_session(
-            store, deck, title=args.title, channel=args.channel, start=parse_start(args.start, tz), timezone=tz,
-            language=args.language or settings.language, anonymity=args.anonymity, facilitators=args.facilitator,
-            now=now, team_id=args.team)
-        print(session.id)
-        return 0
-    if args.action == "list":
-        found = store.sessions()
-        if args.json:
-            print(json.dumps([sessions.summary(store, s) for s in found], ensure_ascii=False, indent=2))
-        for s in [] if args.json else found:
-            print(f"{s.id}  {s.state:<9}  {s.start_at}  {s.channel}  {s.title}")
-        return 0
-    session = sessions.get_session(store, args.id)
-    if args.action == "close":
-        session = sessions.close_session(store, args.id, now)
-    summary = sessions.summary(store, session)
-    if args.json:
-        print(json.dumps(summary, ensure_ascii=False, indent=2))
-    else:
-        print(sessions.describe(summary))
-    return 0
+    store = _store(settings, create=True)
+    created, _ = sessions.create_session(
+        store, _linker(settings), chosen, title=title, channel=channel, start=when, timezone=zone,
+        anonymity_mode=anonymity, facilitators=list(facilitators), now=now,
+        grace=timedelta(minutes=settings.grace_minutes), language=language, team_id=team)
+    click.echo(created.id)
 
 
-def export_command(args: argparse.Namespace, settings: Settings) -> int:
-    store = Store(settings.db_path).migrate()
-    data = export.session_export(store, args.id)
-    text = export.to_json(data) if args.format == "json" else export.to_markdown(data, data["session"]["language"])
-    if args.out:
-        args.out.write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
-    return 0
+@session.command(name="list", help="List sessions.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def list_(ctx: click.Context, as_json: bool) -> None:
+    store = _store(_settings(ctx))
+    found = store.sessions.list()
+    if as_json:
+        click.echo(json.dumps([sessions.describe(store, s) for s in found], ensure_ascii=False, indent=2))
+        return
+    for s in found:
+        start = local(s.start_at, s.timezone)
+        click.echo(f"{s.id}  {s.state:<9}  {start:%Y-%m-%d %H:%M} {s.timezone}  {s.channel}  {s.title}")
 
 
-def decks_command(args: argparse.Namespace, settings: Settings) -> int:
-    paths = [resolve_deck_path(args.path)] if args.path else all_deck_paths()
-    for path in paths:
-        deck = load_deck(str(path))
-        print(f"{path}: ok ({deck.title}, {len(deck.prompts)} prompts, {deck.language})")
-    return 0
+def _show(ctx: click.Context, session_id: str, as_json: bool, close: bool = False) -> None:
+    settings = _settings(ctx)
+    store = _store(settings)
+    found = sessions.get_session(store, session_id)
+    if close:
+        found = sessions.close_session(store, _linker(settings), found, Clock().now())
+    described = sessions.describe(store, found)
+    click.echo(json.dumps(described, ensure_ascii=False, indent=2) if as_json else sessions.as_text(described))
 
 
-def forget_command(args: argparse.Namespace, settings: Settings) -> int:
-    store = Store(settings.db_path).migrate()
-    key = load_key(settings.pseudonym_key_path, create=False)
-    gone = privacy.forget(store, Pseudonyms(key) if key else None, args.user_id)
-    print(f"Forgot {args.user_id}: {gone.replies} replies and {gone.votes} votes deleted."
-          + ("" if key else f" (No key at {settings.pseudonym_key_path}: anonymous answers could not be found.)"))
-    if gone.bot_posts:
-        from bot.runtime import slack_client
-
-        deleted = privacy.delete_bot_posts(slack_client(settings), gone.bot_posts) if settings.bot_token else 0
-        print(f"The bot deleted {deleted} of its {len(gone.bot_posts)} posts of their answers in Slack."
-              + ("" if deleted == len(gone.bot_posts) else " Delete the rest in Slack, or run this again with "
-                 "SLACK_BOT_TOKEN set."))
-    print("Their own messages in threads stay in Slack: they or a workspace admin can delete them there.")
-    return 0
+@session.command(help="Show a session: its prompts, their times (local) and states, and counts.")
+@click.argument("session_id", metavar="ID")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def show(ctx: click.Context, session_id: str, as_json: bool) -> None:
+    _show(ctx, session_id, as_json)
 
 
-def purge_command(args: argparse.Namespace, settings: Settings) -> int:
-    count = privacy.purge(Store(settings.db_path).migrate(), args.older_than, Clock().now())
-    print(f"Deleted {count} sessions closed more than {args.older_than} days ago.")
-    return 0
+@session.command(help="Close a session: the running bot posts the wrap-up and sends the facilitators the result.")
+@click.argument("session_id", metavar="ID")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def close(ctx: click.Context, session_id: str, as_json: bool) -> None:
+    _show(ctx, session_id, as_json, close=True)
 
 
-def backup_command(args: argparse.Namespace, settings: Settings) -> int:
-    privacy.backup(Store(settings.db_path).migrate(), args.path)
-    print(f"Backed up {settings.db_path} to {args.path}. The pseudonym key ({settings.pseudonym_key_path}) "
-          "is not in it: keep a copy of that file apart from the backup.")
-    return 0
+@session.command(help="Cancel a session that never started (nothing is posted).")
+@click.argument("session_id", metavar="ID")
+@click.pass_context
+def cancel(ctx: click.Context, session_id: str) -> None:
+    settings = _settings(ctx)
+    store = _store(settings)
+    found = sessions.get_session(store, session_id)
+    try:
+        sessions.cancel_session(store, _linker(settings), found)
+    except HvisError:
+        raise BadInput(f"session {found.id} has started; close it with `hvis session close {found.id}`") from None
+    click.echo(f"Cancelled {found.id} ({found.title}).")
 
 
-COMMANDS = {"run": run_command, "doctor": doctor_command, "demo": demo_command, "session": session_command, "export": export_command,
-            "decks": decks_command, "forget": forget_command, "purge": purge_command, "backup": backup_command}
+@cli.command(name="export", help="Export a session's result; text formats go to stdout without --out.")
+@click.argument("session_id", metavar="ID")
+@click.option("--format", "fmt", type=click.Choice(exports.FORMATS), required=True)
+@click.option("--out", type=click.Path(path_type=Path), help="File to write (written whole, or not at all).")
+@click.option("--delimiter", type=click.Choice(exports.DELIMITERS), default=";", show_default=True,
+              help="CSV field separator (Danish Excel expects ;).")
+@click.option("--force", is_flag=True, help="Overwrite a file hvis did not write.")
+@click.pass_context
+def export_(ctx: click.Context, session_id: str, fmt: str, out: Path | None, delimiter: str, force: bool) -> None:
+    settings = _settings(ctx)
+    if out is not None:
+        privacy.check_export_target(out, settings, force)
+    store = _store(settings)
+    found = sessions.get_session(store, session_id)
+    data = summaries.export(store, found, fmt, Directory(store, None, found.team_id), delimiter=delimiter)
+    if out is None:
+        if fmt == "xlsx":
+            raise BadInput("xlsx is a binary format: give --out FILE")
+        sys.stdout.write(data.decode("utf-8-sig" if fmt == "csv" else "utf-8"))
+        return
+    privacy.write_export(store, out, data)
+    click.echo(f"Wrote {out} ({len(data):,} bytes).", err=True)
+
+
+@cli.command(help="Print a session's summary (themes, tallies, top ideas) in the terminal.")
+@click.argument("session_id", metavar="ID")
+@click.pass_context
+def summary(ctx: click.Context, session_id: str) -> None:
+    store = _store(_settings(ctx))
+    found = sessions.get_session(store, session_id)
+    sys.stdout.write(summaries.export(store, found, "md", Directory(store, None, found.team_id)).decode("utf-8"))
+
+
+@cli.group(help="Prompt decks.")
+def decks_() -> None:
+    pass
+
+
+cli.add_command(decks_, name="decks")
+
+
+@decks_.command(help="Validate a deck (or every deck under ./prompts and the shipped ones).")
+@click.argument("path", required=False)
+def check(path: str | None) -> None:
+    paths = [decks.resolve_deck_path(path)] if path else decks.all_deck_paths()
+    for found in paths:
+        deck = decks.load_deck(str(found))
+        click.echo(f"{found}: ok ({deck.title}, {len(deck.prompts)} prompts, {deck.language})")
+
+
+@cli.command(help="Delete everything stored about a person (GDPR erasure) and say what is left to do by hand.")
+@click.argument("user_id")
+@click.pass_context
+def forget(ctx: click.Context, user_id: str) -> None:
+    from bot.runtime import slack_for
+
+    settings = _settings(ctx)
+    store = _store(settings)
+    slack = slack_for(settings) if settings.bot_token else None
+    report = privacy.forget(store, _linker(settings), Directory(store, None), slack, user_id)
+    click.echo(privacy.as_text(report, user_id, slack is not None))
+    if report.problems:
+        raise click.exceptions.Exit(1)
+
+
+@cli.command(help="Delete sessions closed more than DAYS days ago.")
+@click.option("--older-than", "days", type=click.IntRange(0, privacy.MAX_DAYS), required=True, metavar="DAYS")
+@click.pass_context
+def purge(ctx: click.Context, days: int) -> None:
+    count = privacy.purge(_store(_settings(ctx)), days, Clock().now())
+    click.echo(f"Deleted {count} sessions closed more than {days} days ago.")
+
+
+@cli.command(help="Write a consistent copy of the database (safe while the bot runs).")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.pass_context
+def backup(ctx: click.Context, path: Path) -> None:
+    settings = _settings(ctx)
+    privacy.backup(_store(settings), path)
+    click.echo(f"Backed up {settings.db_path} to {path}. The key store ({settings.key_store_path}) is not in it, "
+               "on purpose: anonymous answers in the copy cannot be linked to anyone.")

@@ -9,6 +9,10 @@ from datetime import datetime, timedelta, timezone
 class Clock:
     """Real UTC time."""
 
+    def __deepcopy__(self, memo: dict) -> "Clock":
+        """Shared by design: Bolt copies a request's context for lazy listeners, and this must stay one object."""
+        return self
+
     def now(self) -> datetime:
         return datetime.now(timezone.utc)
 

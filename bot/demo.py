@@ -1,12 +1,13 @@
 """`hvis demo`: a whole theme day, offline, against the local Slack stand-in, on a compressed clock.
 
-The bot runs exactly as in production (HTTP mode behind waitress, signed requests, the real
-slack_sdk client); only Slack and the people are simulated.
+The bot runs exactly as in production (HTTP mode on uvicorn, signed requests, the real slack_sdk
+client); only Slack and the people are simulated. The facilitator plans the day through `/hvis ny`
+and its modal, as a real one would, and the day ends with every export format written to a folder.
 """
 
 from __future__ import annotations
 
-import os
+import logging
 import secrets
 import sys
 import time
@@ -15,17 +16,19 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot import export, sessions
+from bot import exports
 from bot.clock import ScaledClock
 from bot.config import Settings
-from bot.decks import load_deck
-from bot.model import Prompt
-from bot.runtime import Bot, build
+from bot.runtime import Bot
+from bot.services import summaries
+from bot.services.directory import Directory
 from standin import SlackStandIn
+from storage.records import Prompt
 
 SCRIPT = Path(__file__).resolve().parent / "demo_script.toml"
 CHANNEL = "CTEMADAG01"
 TEAM = "THVISDEMO"
+ZONE = ZoneInfo("Europe/Copenhagen")
 
 
 def say(text: str) -> None:
@@ -34,8 +37,8 @@ def say(text: str) -> None:
 
 def run_demo(out: Path | None = None, speed: float = 240.0) -> int:
     """Run the rehearsal and write the exports; returns the exit status."""
-    os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
     started = time.monotonic()
+    logging.basicConfig(level=logging.WARNING, format="hvis demo: %(levelname)s %(name)s: %(message)s")
     out = out or Path.cwd() / "demo-output" / datetime.now().strftime("%Y%m%d-%H%M%S")
     out.mkdir(parents=True, exist_ok=True)
     script = tomllib.loads(SCRIPT.read_text(encoding="utf-8"))
@@ -51,73 +54,99 @@ def run_demo(out: Path | None = None, speed: float = 240.0) -> int:
     stub.add_channel(CHANNEL, name="temadag-velfaerd", members=[p for p in people if p not in latecomers])
     stub.echo_bot_messages = True
     settings = Settings(bot_token=stub.bot_token, signing_secret=stub.signing_secret, api_url=stub.api_url,
-                        db_path=out / "hvis.db", facilitators=frozenset({facilitator}),
-                        politicians=frozenset(p["id"] for p in script["people"] if p.get("politician")),
-                        grace_minutes=15, threads=8)
-    # The rehearsal's day starts at 08:59 local time today, whatever the hour of the rehearsal.
-    morning = datetime.now(ZoneInfo("Europe/Copenhagen")).replace(hour=8, minute=59, second=0, microsecond=0)
+                        db_path=out / "hvis.db", key_file=out / "keys" / "hvis-keys.json",
+                        facilitators=frozenset({facilitator}), grace_minutes=15, threads=8, slack_timeout=5.0,
+                        settle_seconds=2.0, politicians=frozenset(p["id"] for p in script["people"] if p.get("politician")))
+    # The rehearsal's day starts just before 09:00 local time today, whatever the hour of the rehearsal.
+    morning = datetime.now(ZONE).replace(hour=8, minute=58, second=0, microsecond=0)
     clock = ScaledClock(morning.astimezone(timezone.utc), speed)
-    bot = Bot(build(settings, clock), tick_seconds=0.25)
+    bot = Bot(settings, clock, tick_seconds=0.25)
     try:
         port = bot.start_http("127.0.0.1", 0)
         stub.request_url = f"http://127.0.0.1:{port}/slack/events"
         say(f"hvis demo: a local Slack stand-in on {stub.api_url} and the bot on http://127.0.0.1:{port}/")
         say(f"           the day runs {speed:g}× faster than real time; results go to {out}")
-        _rehearse(bot, stub, script, people, clock)
+        _rehearse(bot, stub, script, people, clock, facilitator, out)
     finally:
         bot.stop()
         stub.stop()
-    say(f"Done in {time.monotonic() - started:.0f} s. Open {out / 'resultat.md'} to read the result.")
+    say(f"Done in {time.monotonic() - started:.0f} s. Open {out / 'resultat.html'} to read the result.")
     return 0
 
 
-def _rehearse(bot: Bot, stub: SlackStandIn, script: dict, people: dict, clock: ScaledClock) -> None:
-    h = bot.h
-    deck = load_deck("velfaerd")
-    session = sessions.create_session(
-        h.store, deck, title="Temadag: Velfærd i fællesskab", channel=CHANNEL,
-        start=clock.now() + timedelta(minutes=1), timezone="Europe/Copenhagen", language="da", anonymity="choice",
-        facilitators=[next(iter(h.settings.facilitators))], now=clock.now(), team_id=TEAM)
-    say(f"Session {session.id} created from the deck “{deck.title}” ({len(deck.prompts)} prompts).")
+def _rehearse(bot: Bot, stub: SlackStandIn, script: dict, people: dict, clock: ScaledClock, facilitator: str,
+              out: Path) -> None:
+    store = bot.store
+    session = _plan_in_slack(bot, stub, clock, facilitator)
+    prompts = store.prompts.of(session.id)
+    say(f"The facilitator planned “{session.title}” with /hvis ny: {len(prompts)} questions from "
+        f"{_local(prompts[0].due_at):%H:%M}, anonymity “{session.anonymity}”; the plan came in a direct message.")
     for joiner in ("UKAREN001", "UBIRGIT01"):
         stub.join(joiner, CHANNEL)
     _wait(lambda: len(stub.ephemerals(channel=CHANNEL)) >= 2, "the greetings")
     say("Two guests joined the channel and were greeted privately.")
-    for prompt in h.store.prompts(session.id):
-        posted = _wait_until_posted(h, prompt)
+    for prompt in prompts:
+        posted = _wait_until_posted(bot, prompt)
         clock.pause()  # the cast answers while the question is open, however slow this machine is
-        local = datetime.fromisoformat(posted.due_at).astimezone(ZoneInfo(session.timezone))
-        say(f"\n[{local:%H:%M}] posted: {posted.text[:90]}…")
-        _answer(stub, h, posted, script["prompts"].get(posted.key, {}), people)
+        say(f"\n[{_local(posted.due_at):%H:%M}] posted: {posted.text[:90]}…")
+        _answer(stub, bot, posted, script["prompts"].get(posted.key, {}))
         clock.resume()
-    sessions.close_session(h.store, session.id, clock.now())
-    _wait(lambda: h.store.session(session.id).wrapped_up_at and len(stub.files) >= 2, "the wrap-up")
-    data = export.session_export(h.store, session.id)
-    out = h.settings.db_path.parent
-    (out / "resultat.json").write_text(export.to_json(data), encoding="utf-8")
-    (out / "resultat.md").write_text(export.to_markdown(data, "da"), encoding="utf-8")
-    stats = data["stats"]
-    say(f"\nSession closed: {stats['replies']} replies from {stats['participants']} people "
-        f"({stats['anonymous_replies']} anonymous), {stats['votes']} votes; by role {stats['by_role']}.")
-    say(f"The channel got the wrap-up; the facilitator got {len(stub.files)} files in a direct message.")
-    say(f"Exports: {out / 'resultat.json'} and {out / 'resultat.md'}")
+    _wait(lambda: store.sessions.get(session.id).state == "closed", "the session to close after its last round",
+          timeout=600)
+    say("\nThe last round ended and the session closed itself.")
+    _wait(lambda: store.posts.get(f"wrapup:{session.id}") and store.posts.get(f"wrapup:{session.id}").state == "sent"
+          and len(stub.files) >= 4, "the wrap-up and the facilitator's files", timeout=60)
+    closed = store.sessions.get(session.id)
+    names = Directory(store, None, closed.team_id)
+    files = summaries.export_all(store, closed, exports.FORMATS, names)
+    for fmt, data in files.items():
+        (out / f"resultat.{fmt}").write_bytes(data)
+    summary = summaries.session_summary(store, closed, "facilitator", names)
+    themes = [theme.label for p in summary.prompts for theme in p.themes]
+    say(f"Session closed: {summary.replies} answers from {summary.named_people} people by name and "
+        f"{summary.anonymous_answers} anonymous answers, {summary.votes} votes.")
+    say(f"The channel got the wrap-up{' with the themes ' + ', '.join(themes[:6]) if themes else ''}; "
+        f"the facilitator got {len(stub.files)} files in a direct message.")
+    say("Exports: " + ", ".join(str(out / f"resultat.{fmt}") for fmt in files))
 
 
-def _answer(stub: SlackStandIn, h, prompt: Prompt, plan: dict, people: dict) -> None:
+def _plan_in_slack(bot: Bot, stub: SlackStandIn, clock: ScaledClock, facilitator: str):
+    """The facilitator types /hvis ny in the channel and fills in the planning modal."""
+    clock.pause()
+    start = (clock.now() + timedelta(minutes=2)).astimezone(ZONE)
+    stub.slash(facilitator, CHANNEL, "ny")
+    view = _wait(lambda: stub.last_view(facilitator), "the planning modal")
+    stub.submit_view(facilitator, view["id"], {
+        "title": {"title": "Temadag: Velfærd i fællesskab"},
+        "deck": {"deck": "velfaerd"},
+        "date": {"date": start.strftime("%Y-%m-%d")},
+        "time": {"time": start.strftime("%H:%M")},
+        "anonymity": {"anonymity": "choice"},
+    })
+    clock.resume()
+    session = _wait(lambda: (bot.store.sessions.list() or [None])[0], "the planned session")
+    _wait(lambda: any(f"<#{CHANNEL}>" in (c.args.get("text") or "") for c in stub.calls_to("chat.postMessage")),
+          "the plan in a direct message")
+    return session
+
+
+def _answer(stub: SlackStandIn, bot: Bot, prompt: Prompt, plan: dict) -> None:
     """Let the cast reply in the thread and through the modal, edit, delete and vote."""
+    store = bot.store
     replies: list[str] = []
     for user, text in plan.get("thread", []):
         replies.append(stub.post_as_user(user, CHANNEL, text, thread_ts=prompt.message_ts).ts)
     for user, value, mode in plan.get("modal", []):
         action = "answer_anonymously" if mode == "anonymous" else "answer"
         stub.click(user, CHANNEL, prompt.message_ts, action, str(prompt.id))
-        view = stub.last_view(user)
+        view = _wait(lambda: (v := stub.last_view(user)) and v["open"] and v, "the answer modal")
         answer = prompt.options[value] if prompt.kind == "vote" else str(value)
         stub.submit_view(user, view["id"], {"answer": {"value": answer}})
-    modal_count = len(plan.get("modal", []))
-    _wait(lambda: sum(r.ts is not None for r in h.store.replies(prompt.session_id)
+    modal_count = len(plan.get("modal", [])) if prompt.kind == "open" else 0
+    _wait(lambda: sum(r.ts is not None for r in store.replies.of_session(prompt.session_id)
                       if r.prompt_id == prompt.id and r.source == "modal") >= modal_count, "the modal answers")
-    replies += [r.ts for r in h.store.replies(prompt.session_id) if r.prompt_id == prompt.id and r.source == "modal"]
+    replies += [r.ts for r in store.replies.of_session(prompt.session_id) if r.prompt_id == prompt.id
+                and r.source == "modal" and r.ts]
     if "edit" in plan:
         stub.edit_as_user(plan["edit"][0], CHANNEL, replies[0], plan["edit"][1])
     if "delete" in plan:
@@ -127,24 +156,32 @@ def _answer(stub: SlackStandIn, h, prompt: Prompt, plan: dict, people: dict) -> 
         for voter in voters:
             stub.react(voter, CHANNEL, replies[index], "+1")
     anonymous = sum(mode == "anonymous" for _, _, mode in plan.get("modal", []))
-    say(f"        {len(plan.get('thread', []))} thread replies, {modal_count} through the answer button "
-        f"({anonymous} anonymous), {sum(len(v) for _, v in plan.get('votes', []))} 👍"
+    say(f"        {len(plan.get('thread', []))} thread replies, {len(plan.get('modal', []))} through the answer "
+        f"button ({anonymous} anonymous), {sum(len(v) for _, v in plan.get('votes', []))} 👍"
         + (", one edited" if "edit" in plan else "") + (", one deleted" if "delete" in plan else ""))
 
 
-def _wait_until_posted(h, prompt: Prompt) -> Prompt:
-    _wait(lambda: h.store.prompt(prompt.id).state in ("posted", "closed", "missed", "failed"),
+def _wait_until_posted(bot: Bot, prompt: Prompt) -> Prompt:
+    _wait(lambda: bot.store.prompts.get(prompt.id).state in ("posted", "closed", "missed", "failed"),
           f"prompt {prompt.key}", timeout=600)
-    posted = h.store.prompt(prompt.id)
+    posted = bot.store.prompts.get(prompt.id)
     if not posted.posted_at:
         raise RuntimeError(f"prompt {prompt.key} ended {posted.state}")
     return posted
 
 
-def _wait(condition, what: str, timeout: float = 30.0) -> None:
+def _local(moment: str) -> datetime:
+    return datetime.fromisoformat(moment).astimezone(ZONE)
+
+
+def _wait(condition, what: str, timeout: float = 30.0):
     deadline = time.monotonic() + timeout
-    while not condition():
+    while True:
+        value = condition()
+        if value:
+            return value
         if time.monotonic() > deadline:
             print(f"hvis demo: gave up waiting for {what}", file=sys.stderr)
             raise TimeoutError(what)
         time.sleep(0.05)
+

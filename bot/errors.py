@@ -1,4 +1,7 @@
-"""The small family of errors whose messages are fit to show a user."""
+"""The small family of errors whose messages are fit to show a person, translated at the edge:
+the command line prints one line and exits 2, a listener answers privately in Slack."""
+
+from __future__ import annotations
 
 
 class HvisError(Exception):
@@ -21,3 +24,16 @@ class NotAllowed(HvisError):
     """The user may not do this (not a facilitator, wrong state, …)."""
 
     exit_code = 2
+
+
+class Refused(NotAllowed):
+    """A refusal told to a Slack user in their session's language: a message catalog key and its values."""
+
+    def __init__(self, key: str, language: str | None = None, **values: object) -> None:
+        super().__init__(key)
+        self.key, self.language, self.values = key, language, values
+
+    def text(self, default_language: str) -> str:
+        from bot.i18n import t
+
+        return t(self.language or default_language, self.key, **self.values)

@@ -1,87 +1,83 @@
-"""Assemble and run the bot: Slack client, store, Bolt app, scheduler and a transport (HTTP or Socket Mode)."""
+"""Assemble and run the bot: store, key store, Slack client, directory, Bolt app, scheduler and a transport
+(HTTP mode on uvicorn, or Socket Mode)."""
 
 from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
-from slack_bolt import App
-from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
-
-from bot import __version__
-from bot.app import create_app
+from bot import __version__, scheduling
 from bot.clock import Clock
-from bot.config import Settings
-from bot.context import Hvis
 from bot.errors import BadInput
-from bot.people import Directory, Pseudonyms, load_key
-from bot.scheduling import scheduler_healthy, start_scheduler, stop_scheduler
-from bot.server import Server, SlackWsgi
+from bot.services.directory import Directory
+from bot.services.linking import Linker
+from bot.slack.app import Deps, Later, create_app
+from bot.slack.client import Slack, SlackFailure, build_clients
+from bot.slack.server import Server, SlackAsgi
 from storage import Store
+from storage.keys import KeyStore
 
 log = logging.getLogger(__name__)
 
 
-def slack_client(settings: Settings, patient: bool = True) -> WebClient:
-    """The Web API client: SLACK_API_URL honoured, 429 (Retry-After) and 5xx retried by slack_sdk itself.
-
-    The impatient one (no retries, short timeout) is for look-ups made before acknowledging Slack,
-    which must answer within 3 seconds.
-    """
-    if not patient:
-        return WebClient(token=settings.bot_token, base_url=settings.api_url, timeout=2, retry_handlers=[])
-    return WebClient(
-        token=settings.bot_token, base_url=settings.api_url, timeout=15,
-        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2), RateLimitErrorRetryHandler(max_retry_count=3),
-                        ServerErrorRetryHandler(max_retry_count=2)],
-    )
-
-
-def build(settings: Settings, clock: Clock | None = None) -> Hvis:
-    """Everything a running bot needs; checks the token with auth.test (Bolt needs the bot's ids too)."""
-    if not settings.bot_token:
-        raise BadInput("SLACK_BOT_TOKEN is not set (copy the Bot User OAuth Token, xoxb-…, into .env)")
-    if not settings.socket_mode and not settings.signing_secret:
-        raise BadInput("SLACK_SIGNING_SECRET is not set (needed in HTTP mode; set SLACK_APP_TOKEN for Socket Mode)")
-    store = Store(settings.db_path).migrate()
-    key = load_key(settings.pseudonym_key_path, create=not store.holds_pseudonyms())
-    if key is None:
-        raise BadInput(f"the pseudonym key {settings.pseudonym_key_path} is missing but {settings.db_path} holds "
-                       "answers made with it; restore the key (or set HVIS_KEY_FILE to where it is)")
-    client = slack_client(settings)
-    auth = client.auth_test()
-    return Hvis(settings=settings, store=store, client=client, clock=clock or Clock(),
-                pseudonyms=Pseudonyms(key),
-                directory=Directory(slack_client(settings, patient=False), settings.politicians, store.role_of,
-                                    patient_client=client),
-                team_id=auth.get("team_id") or "", bot_user_id=auth.get("user_id") or "")
+def slack_for(settings) -> Slack:
+    """The Web API as configured (SLACK_API_URL honoured; neither slack_sdk nor Bolt reads it themselves)."""
+    writer, reader = build_clients(settings.bot_token, settings.api_url, settings.slack_timeout)
+    return Slack(writer, reader)
 
 
 class Bot:
     """A running bot: the Bolt app, the scheduler and (in HTTP mode) the web server, started and stopped together."""
 
-    def __init__(self, h: Hvis, tick_seconds: float = 1.0) -> None:
-        self.h = h
-        self.app: App = create_app(h)
-        self.tick_seconds = tick_seconds
+    def __init__(self, settings, clock: Clock | None = None, tick_seconds: float = 1.0) -> None:
+        if not settings.bot_token:
+            raise BadInput("SLACK_BOT_TOKEN is not set (copy the Bot User OAuth Token, xoxb-…, into .env)")
+        if not settings.socket_mode and not settings.signing_secret:
+            raise BadInput("SLACK_SIGNING_SECRET is not set (needed in HTTP mode; set SLACK_APP_TOKEN for Socket Mode)")
+        self.settings, self.clock, self.tick_seconds = settings, clock or Clock(), tick_seconds
+        self.store = Store(settings.db_path).migrate()
+        self.keys = KeyStore(settings.key_store_path)
+        self.linker = Linker(self.keys)
+        self.slack = slack_for(settings)
+        try:
+            auth = self.slack.auth()
+        except SlackFailure as failure:
+            raise BadInput(f"Slack refused the bot token ({failure.error}); run `hvis doctor`") from None
+        self.people = Directory(self.store, self.slack, auth.get("team_id") or "", auth.get("user_id") or "",
+                                settings.politicians, settings.facilitators)
+        self.people.refresh()
+        self._check_secrets()
+        self.pool = ThreadPoolExecutor(settings.threads, "hvis-worker")
+        deps = Deps(self.store, self.slack, self.people, self.linker, self.clock, settings, Later(self.pool))
+        self.app = create_app(deps, self.slack.writer, self.pool)
+        wait = timedelta(seconds=settings.slack_timeout + settings.settle_seconds)
+        self.ticker = scheduling.Ticker(self.store, self.slack, self.people, self.linker, self.clock,
+                                        grace=timedelta(minutes=settings.grace_minutes), wait=wait,
+                                        llm=(settings.llm_url, settings.llm_model, settings.llm_key))
         self.scheduler = None
-        self.server = None
+        self.server: Server | None = None
         self.socket = None
+        log.info("key store: %s (keep it out of database backups)", self.keys.path)
+
+    def _check_secrets(self) -> None:
+        """Sessions not yet closed need their linking secret; a lost key store gets new ones (said plainly)."""
+        for session in self.store.sessions.list(states=("scheduled", "running", "paused")):
+            if self.keys.session(session.id) is None:
+                log.warning("session %s had no linking secret in %s; a new one is made, so one-vote-per-person "
+                            "cannot recognise votes given before", session.id, self.keys.path)
+                self.linker.open(session.id)
 
     def health(self) -> dict:
-        database, scheduler = self.h.store.healthy(), scheduler_healthy(self.scheduler)
+        database, scheduler = self.store.healthy(), scheduling.healthy(self.scheduler)
         return {"ok": database and scheduler, "database": database, "scheduler": scheduler, "version": __version__}
 
     def start_http(self, host: str = "0.0.0.0", port: int | None = None) -> int:
         """Serve HTTP mode in a background thread; returns the port."""
-        self.scheduler = start_scheduler(self.h, self.tick_seconds)
-        self.server = Server(SlackWsgi(self.app, self.health), host, self.h.settings.port if port is None else port,
-                             self.h.settings.threads)
+        self.scheduler = scheduling.start(self.ticker, self.tick_seconds)
+        asgi = SlackAsgi(self.app, self.settings.signing_secret, self.health, self.people.knows, self.pool)
+        self.server = Server(asgi, host, self.settings.port if port is None else port)
         log.info("HTTP mode: listening on %s:%s (POST /slack/events, GET /healthz)", host, self.server.port)
         return self.server.port
 
@@ -89,8 +85,8 @@ class Bot:
         """Socket Mode: connect out to Slack (no inbound port); the client reconnects by itself."""
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-        self.scheduler = start_scheduler(self.h, self.tick_seconds)
-        self.socket = SocketModeHandler(self.app, self.h.settings.app_token)
+        self.scheduler = scheduling.start(self.ticker, self.tick_seconds)
+        self.socket = SocketModeHandler(self.app, self.settings.app_token, concurrency=self.settings.threads)
         self.socket.connect()
         log.info("Socket Mode: connected to Slack")
 
@@ -106,6 +102,6 @@ class Bot:
             self.server.close()
         if self.socket:
             self.socket.close()
-        stop_scheduler(self.h, self.scheduler)
-        self.h.shutdown()
-        self.h.store.close()
+        scheduling.stop(self.ticker, self.scheduler)
+        self.pool.shutdown(wait=True)
+        self.store.close()

@@ -127,6 +127,14 @@ def channel_name(ws, channel: str) -> str:
     return "directmessage" if ch.get("is_im") else ch.get("name", channel)
 
 
+def view_actions(ws, user: str, view: dict, token: str, trigger_id: str, action: dict) -> dict:
+    """The block_actions payload for a click inside a modal or the Home tab (no channel, no response_url)."""
+    return {"type": "block_actions", "user": user_ref(ws, user), "api_app_id": ws.app_id, "token": token,
+            "container": {"type": "view", "view_id": view["id"]}, "trigger_id": trigger_id,
+            "team": {"id": ws.team_id, "domain": ws.team_domain}, "enterprise": None, "is_enterprise_install": False,
+            "view": view, "actions": [action]}
+
+
 def block_actions(ws, user: str, channel: str, msg: dict, token: str, trigger_id: str, response_url: str,
                   action: dict) -> dict:
     """The block_actions payload for a click on a message element."""
@@ -195,10 +203,34 @@ def state_for(element: Optional[dict], value: Any) -> dict:
     return {"type": t, "value": value}
 
 
-def state_values(view: dict, values: Dict[str, Dict[str, Any]]) -> dict:
-    """view.state.values for a submission: every input block (empty ones too), plus what the user entered."""
+# Where an element's initial value lives, by element type (Slack submits it unless the user changed it).
+_INITIAL = {"plain_text_input": "initial_value", "number_input": "initial_value", "email_text_input": "initial_value",
+            "url_text_input": "initial_value", "static_select": "initial_option", "radio_buttons": "initial_option",
+            "checkboxes": "initial_options", "multi_static_select": "initial_options", "datepicker": "initial_date",
+            "timepicker": "initial_time", "users_select": "initial_user", "multi_users_select": "initial_users",
+            "conversations_select": "initial_conversation", "multi_conversations_select": "initial_conversations",
+            "channels_select": "initial_channel", "multi_channels_select": "initial_channels"}
+
+
+def initial_state(element: dict, channel: Optional[str] = None) -> dict:
+    """The state of an input nobody touched: its initial value (or, for a conversations select with
+    default_to_current_conversation, the conversation the modal was opened from)."""
+    t = element.get("type", "plain_text_input")
+    initial = element.get(_INITIAL.get(t, ""))
+    if initial is None and element.get("default_to_current_conversation") and channel:
+        initial = [channel] if t.startswith("multi_") else channel
+    if isinstance(initial, dict):  # an option object
+        return {"type": t, "selected_option": copy.deepcopy(initial)}
+    if t in ("checkboxes", "multi_static_select"):
+        return {"type": t, "selected_options": copy.deepcopy(initial or [])}
+    return state_for(element, initial)
+
+
+def state_values(view: dict, values: Dict[str, Dict[str, Any]], channel: Optional[str] = None) -> dict:
+    """view.state.values for a submission: every input block (initial values where untouched), plus what the
+    user entered."""
     blocks = view.get("blocks") or []
-    state = {b["block_id"]: {b["element"]["action_id"]: state_for(b["element"], None)}
+    state = {b["block_id"]: {b["element"]["action_id"]: initial_state(b["element"], channel)}
              for b in blocks if b.get("type") == "input"}
     for bid, actions in values.items():
         for aid, val in actions.items():

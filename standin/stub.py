@@ -10,7 +10,7 @@ import uuid
 from typing import Any, Callable, Dict, List, Optional
 
 from .delivery import (Delivery, SignedSender, action_for, block_actions, channel_name, encode, envelope,
-                       message_event, state_values, stored_copy, user_ref)
+                       message_event, state_values, stored_copy, user_ref, view_actions)
 from .formats import find_element, set_reaction
 from .methods import DEFAULT_SCOPES
 from .server import ApiServer, Call
@@ -430,10 +430,38 @@ class SlackStandIn:
             block, element = find_element(msg.get("blocks"), action_id, block_id)
             if element is None:
                 raise ValueError(f"message {message_ts} has no element action_id={action_id} block_id={block_id}")
-            payload = block_actions(ws, user, cid, msg, self.verification_token, ws.issue_trigger(user),
+            payload = block_actions(ws, user, cid, msg, self.verification_token, ws.issue_trigger(user, cid),
                                     self._response_url(cid, user, message_ts),
                                     action_for(element, action_id, block["block_id"], value, ws.next_ts()))
         return self.deliver(payload)
+
+    def click_view(self, user: str, view_id: str, action_id: str, value: Any = None,
+                   block_id: Optional[str] = None) -> Delivery:
+        """A user clicks an element inside an open modal or their Home tab; delivers block_actions with the view."""
+        ws = self.ws
+        with ws.lock:
+            if view_id not in ws.views:
+                raise ValueError(f"no view {view_id}")
+            meta = ws.view_meta[view_id]
+            if meta["user"] != user:
+                raise ValueError(f"view {view_id} belongs to {meta['user']}, not {user}")
+            if meta["kind"] == "modal" and view_id not in ws.stacks.get(user, []):
+                raise ValueError(f"view {view_id} is not open for {user}")
+            view = copy.deepcopy(ws.views[view_id])
+            block, element = find_element(view.get("blocks"), action_id, block_id)
+            if element is None:
+                raise ValueError(f"view {view_id} has no element action_id={action_id} block_id={block_id}")
+            payload = view_actions(ws, user, view, self.verification_token, ws.issue_trigger(user, meta.get("channel")),
+                                   action_for(element, action_id, block["block_id"], value, ws.next_ts()))
+        return self.deliver(payload)
+
+    def click_home(self, user: str, action_id: str, value: Any = None) -> Delivery:
+        """A user clicks a button in the Home tab the app published for them."""
+        with self.ws.lock:
+            view = self.ws.home_views.get(user)
+        if view is None:
+            raise ValueError(f"no Home tab published for {user}")
+        return self.click_view(user, view["id"], action_id, value)
 
     def submit_view(self, user: str, view_id: str, values: Optional[Dict[str, Dict[str, Any]]] = None) -> Delivery:
         """A user submits an open modal; delivers view_submission and applies the app's response_action."""
@@ -442,7 +470,7 @@ class SlackStandIn:
             if view_id not in ws.stacks.get(user, []):
                 raise ValueError(f"view {view_id} is not open for {user}")
             view = copy.deepcopy(ws.views[view_id])
-            view["state"] = {"values": state_values(view, values or {})}
+            view["state"] = {"values": state_values(view, values or {}, ws.view_meta[view_id].get("channel"))}
             ws.views[view_id]["state"] = copy.deepcopy(view["state"])
             payload = {"type": "view_submission", "team": {"id": ws.team_id, "domain": ws.team_domain},
                        "user": user_ref(ws, user), "api_app_id": ws.app_id, "token": self.verification_token,
@@ -466,7 +494,7 @@ class SlackStandIn:
                        "channel_id": cid, "channel_name": channel_name(ws, cid), "user_id": user,
                        "user_name": ws.users[user]["name"], "command": command, "text": text,
                        "api_app_id": ws.app_id, "is_enterprise_install": "false",
-                       "response_url": self._response_url(cid, user, None), "trigger_id": ws.issue_trigger(user)}
+                       "response_url": self._response_url(cid, user, None), "trigger_id": ws.issue_trigger(user, cid)}
         return self.deliver(payload)
 
     def open_home(self, user: str) -> Delivery:

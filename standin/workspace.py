@@ -92,11 +92,11 @@ class Workspace:
             self._last_ts = (sec, micro)
             return f"{sec}.{micro:06d}"
 
-    def issue_trigger(self, user: str) -> str:
-        """Issue a single-use trigger_id (what a click or slash command hands the app)."""
+    def issue_trigger(self, user: str, channel: Optional[str] = None) -> str:
+        """Issue a single-use trigger_id (what a click or slash command hands the app), noting where it came from."""
         with self.lock:
             tid = f"{int(time.time() * 1000)}.{random.randint(10**9, 10**10 - 1)}.{secrets.token_hex(16)}"
-            self.triggers[tid] = {"user": user, "at": time.time(), "used": False}
+            self.triggers[tid] = {"user": user, "at": time.time(), "used": False, "channel": channel}
             return tid
 
     def consume_trigger(self, trigger_id: Optional[str]) -> str:
@@ -320,7 +320,11 @@ class Workspace:
             self.views[vid] = stored
             if vid not in self.view_meta:
                 self._view_order += 1
-                self.view_meta[vid] = {"user": user, "trigger_id": trigger_id, "kind": kind, "order": self._view_order}
+                channel = (self.triggers.get(trigger_id or "") or {}).get("channel")
+                if channel is None and previous in self.view_meta:
+                    channel = self.view_meta[previous].get("channel")
+                self.view_meta[vid] = {"user": user, "trigger_id": trigger_id, "kind": kind, "order": self._view_order,
+                                       "channel": channel}
             return copy.deepcopy(stored)
 
     def find_view(self, view_id: Optional[str] = None, external_id: Optional[str] = None) -> dict:

@@ -1,4 +1,4 @@
-"""The connection: one SQLite file, one connection per thread, write transactions, leases, backups.
+"""The connection: one SQLite file, one connection per thread, short write transactions, backups.
 
 Durability: WAL with synchronous=NORMAL. A commit survives the process being killed (SIGKILL,
 crash), which is what "an acknowledged reply is never lost" needs; only a power cut or OS crash
@@ -10,17 +10,23 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator, Self
+from typing import Any, Iterator, Sequence
 
 from sqlite_utils import Database
 
 from storage.migrations import migrations
 
 
+class StorageError(Exception):
+    """The database cannot be used as asked (missing file, not a hvis database)."""
+
+
 class Connection:
-    """One database file; one connection per thread (Bolt's listener threads and the scheduler's differ)."""
+    """One database file; one connection per thread (the request loop, Bolt's listener threads and the
+    scheduler's differ). Reads are plain statements; writes go through `write()`."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
@@ -28,87 +34,127 @@ class Connection:
         # Writers in this process queue here rather than in SQLite's busy handler, which sleeps in
         # steps of up to 100 ms and made the slowest acknowledgements ~10x slower under load.
         self._write_lock = threading.Lock()
+        self.write_failed_at: float | None = None  # set while writes fail (disk full), for /healthz
 
     @property
-    def db(self) -> Database:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            conn = sqlite3.connect(str(self.path), timeout=30)
+    def conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            _create_private(self.path)
+            conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None, check_same_thread=True)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
             # Deleted rows (forget-me, purge, deleted replies) are zeroed, not left readable in free pages.
             conn.execute("PRAGMA secure_delete=ON")
-            db = self._local.db = Database(conn, execute_plugins=False)
-        return db
+            self._local.conn = conn
+        return conn
 
-    def migrate(self) -> Self:
+    def migrate(self) -> "Connection":
         """Create or upgrade the schema; safe to call from several processes."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.write():
-            migrations.apply(self.db)
+        conn = self.conn
+        # Rebuilding tables must not cascade deletes, and the pragma only works outside a transaction.
+        conn.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with self.write():
+                db = Database(conn, execute_plugins=False)
+                if migrations.pending(db):
+                    migrations.apply(db)
+                    broken = conn.execute("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise StorageError(f"{self.path}: the migration left {len(broken)} broken references")
+        finally:
+            conn.execute("PRAGMA foreign_keys=ON")
+        return self
+
+    def check_exists(self) -> "Connection":
+        """Refuse a database file that does not exist: a mistyped HVIS_DB must not start an empty database."""
+        if not self.path.is_file():
+            raise StorageError(f"{self.path}: no such database (check HVIS_DB; `hvis run` or "
+                               "`hvis session create` creates it)")
         return self
 
     @contextmanager
-    def write(self) -> Iterator[Database]:
+    def write(self) -> Iterator[sqlite3.Connection]:
         """A write transaction that takes the write lock up front, so concurrent writers queue instead of failing."""
-        db = self.db
-        if db.conn.in_transaction:
-            with db.atomic():
-                yield db
+        conn = self.conn
+        if conn.in_transaction:
+            yield conn
             return
         with self._write_lock:
-            db.conn.execute("BEGIN IMMEDIATE")
             try:
-                yield db
-            except BaseException:
-                db.conn.rollback()
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                if "full" in str(exc) or "disk I/O" in str(exc):
+                    self.write_failed_at = time.time()
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 raise
-            db.conn.commit()
+        self.write_failed_at = None
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple | None:
+        """The first row of a read, or None."""
+        return self.conn.execute(sql, params).fetchone()
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        return self.conn.execute(sql, params).fetchall()
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict]:
+        """Rows as dicts keyed by column name."""
+        cursor = self.conn.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def close(self) -> None:
-        db = getattr(self._local, "db", None)
-        if db is not None:
-            db.conn.close()
-            self._local.db = None
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
 
     def healthy(self) -> bool:
+        """The database answers and the last write (if any failed) has since succeeded."""
         try:
-            self.db.execute("SELECT 1").fetchone()
-            return True
+            self.conn.execute("SELECT 1").fetchone()
         except sqlite3.Error:
             return False
+        return self.write_failed_at is None
 
-    def scrub(self) -> None:
-        """Fold the write-ahead log into the file and empty it, so old copies of deleted rows are gone too."""
-        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    def scrub(self) -> bool:
+        """Fold the write-ahead log into the file and empty it, so old copies of deleted rows are gone too.
+
+        False when another connection's open read kept part of the log (the caller reports it)."""
+        busy, _, _ = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return busy == 0
 
     def backup(self, target: Path) -> None:
         """A consistent copy of the live database (SQLite's online backup; safe while the bot runs),
-        readable by its owner only: it holds what people wrote."""
-        os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        destination = sqlite3.connect(str(target))
+        readable by its owner only: it holds what people wrote. No partial file is left on failure."""
+        partial = target.with_name(f".{target.name}.partial")
+        os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
         try:
-            self.db.conn.backup(destination)
+            destination = sqlite3.connect(str(partial))
+            try:
+                self.conn.backup(destination)
+            finally:
+                destination.close()
+            os.link(partial, target)  # fails if the target appeared meanwhile: never overwrite a backup
         finally:
-            destination.close()
+            partial.unlink(missing_ok=True)
 
-    def hold_lease(self, name: str, owner: str, now: float, ttl: float,
-                   holder_is_gone: Callable[[str], bool] = lambda holder: False) -> bool:
-        """Take or renew a lease; True while `owner` holds it. Another owner's lease is taken over once it
-        has expired or `holder_is_gone` says its process is dead."""
-        with self.write() as db:
-            row = db.execute("SELECT owner, expires_at FROM leases WHERE name = ?", [name]).fetchone()
-            if row and row[0] != owner and row[1] >= now and not holder_is_gone(row[0]):
-                return False
-            db.execute("INSERT INTO leases (name, owner, expires_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE "
-                       "SET owner = excluded.owner, expires_at = excluded.expires_at", [name, owner, now + ttl])
-            return True
 
-    def lease_holder(self, name: str, now: float) -> str | None:
-        row = self.db.execute("SELECT owner FROM leases WHERE name = ? AND expires_at >= ?", [name, now]).fetchone()
-        return row[0] if row else None
-
-    def release_lease(self, name: str, owner: str) -> None:
-        with self.write() as db:
-            db.execute("DELETE FROM leases WHERE name = ? AND owner = ?", [name, owner])
+def _create_private(path: Path) -> None:
+    """Create the database file readable by its owner only; SQLite gives the WAL and SHM files the same mode."""
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass

@@ -1,155 +1,245 @@
-"""Sessions and their prompts: planning, posting states, closing, purging."""
+"""Sessions and their prompts: planning, state moves (conditional updates), closing, purging."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, fields
+from dataclasses import fields, replace
 
-from bot.model import Prompt, Session
 from storage.connection import Connection
+from storage.records import Prompt, Session
 
 _SESSION_COLUMNS = [f.name for f in fields(Session) if f.name != "facilitators"]
 _PROMPT_COLUMNS = [f.name for f in fields(Prompt)]
+_PROMPT_SELECT = ", ".join(f"p.{c}" for c in _PROMPT_COLUMNS)
+_SESSION_SELECT = ", ".join(f"s.{c}" for c in _SESSION_COLUMNS)
+_FACILITATORS = ("(SELECT group_concat(user_id, ' ') FROM (SELECT user_id FROM session_facilitators f "
+                 "WHERE f.session_id = s.id ORDER BY user_id))")
 
 
-class SessionRows(Connection):
-    """Verbs over sessions and prompts."""
+def _in(values: tuple[str, ...]) -> str:
+    return ",".join("?" * len(values))
 
-    def create_session(self, session: Session, prompts: list[Prompt]) -> None:
-        """Store a session with its facilitators and prompts, all or nothing."""
-        with self.write() as db:
-            db["sessions"].insert({k: v for k, v in asdict(session).items() if k in _SESSION_COLUMNS})
-            db["session_facilitators"].insert_all(
-                {"team_id": session.team_id, "session_id": session.id, "user_id": user}
-                for user in session.facilitators
-            )
+
+class Sessions:
+    """Verbs over sessions and their facilitators."""
+
+    def __init__(self, db: Connection) -> None:
+        self.db = db
+
+    def create(self, session: Session, prompts: list[Prompt]) -> tuple[Session, list[Prompt]]:
+        """Store a session with its facilitators and prompts, all or nothing; returns them with prompt ids."""
+        stored: list[Prompt] = []
+        with self.db.write() as conn:
+            row = {c: getattr(session, c) for c in _SESSION_COLUMNS}
+            conn.execute(f"INSERT INTO sessions ({', '.join(row)}) VALUES ({_in(tuple(row))})", list(row.values()))
+            conn.executemany("INSERT INTO session_facilitators (team_id, session_id, user_id) VALUES (?, ?, ?)",
+                             [(session.team_id, session.id, user) for user in session.facilitators])
             for prompt in prompts:
-                row = asdict(prompt)
-                row.pop("id")
-                row["options"], row["scale_labels"] = json.dumps(prompt.options), json.dumps(prompt.scale_labels)
-                prompt.id = db["prompts"].insert(row).last_pk
+                stored.append(replace(prompt, id=_insert_prompt(conn, prompt)))
+        return session, stored
 
-    def session(self, session_id: str) -> Session | None:
-        found = self.sessions(session_id=session_id)
+    def get(self, session_id: str) -> Session | None:
+        found = self._select("s.id = ?", [session_id])
         return found[0] if found else None
 
-    def sessions(self, states: tuple[str, ...] | None = None, channel: str | None = None,
-                 session_id: str | None = None) -> list[Session]:
-        sql, params = "SELECT * FROM sessions WHERE 1=1", []
-        if session_id:
-            sql += " AND id = ?"
-            params.append(session_id)
+    def list(self, states: tuple[str, ...] = (), channel: str | None = None) -> list[Session]:
+        """Sessions, oldest start first, optionally only in `states` and in `channel`."""
+        where, params = ["1=1"], []
         if states:
-            sql += f" AND state IN ({','.join('?' * len(states))})"
+            where.append(f"s.state IN ({_in(states)})")
             params += list(states)
         if channel:
-            sql += " AND channel = ?"
+            where.append("s.channel = ?")
             params.append(channel)
-        return [self._session(row) for row in self.db.query(sql + " ORDER BY start_at, id", params)]
+        return self._select(" AND ".join(where), params)
 
-    def _session(self, data: dict) -> Session:
-        data["anonymity_fixed"] = bool(data["anonymity_fixed"])
-        users = self.db.execute(
-            "SELECT user_id FROM session_facilitators WHERE session_id = ? ORDER BY user_id", [data["id"]]
-        ).fetchall()
-        return Session(**data, facilitators=tuple(u[0] for u in users))
+    def _select(self, where: str, params: list) -> list[Session]:
+        rows = self.db.rows(f"SELECT {_SESSION_SELECT}, {_FACILITATORS} AS facilitators FROM sessions s "
+                            f"WHERE {where} ORDER BY s.start_at, s.id", params)
+        return [session_from(row) for row in rows]
 
-    def sessions_to_wrap_up(self) -> list[Session]:
-        """Closed sessions whose wrap-up post or facilitator exports are still to be sent."""
-        return [self._session(row) for row in self.db.query(
-            "SELECT * FROM sessions WHERE state = 'closed' AND (wrapped_up_at IS NULL OR exported_at IS NULL)")]
+    def unwrapped(self) -> list[Session]:
+        """Closed sessions whose wrap-up is not yet queued."""
+        return self._select("s.state = 'closed' AND NOT EXISTS (SELECT 1 FROM posts WHERE key = 'wrapup:' || s.id)", [])
 
-    def count_wrapup_attempt(self, session_id: str) -> int:
-        with self.write() as db:
-            db.execute("UPDATE sessions SET wrapup_attempts = wrapup_attempts + 1 WHERE id = ?", [session_id])
-            return db.execute("SELECT wrapup_attempts FROM sessions WHERE id = ?", [session_id]).fetchone()[0]
+    def move(self, session_id: str, to: str, sources: tuple[str, ...], at: str | None = None) -> bool:
+        """Change the state only if it is still one of `sources`; closing records when. False if someone got there first."""
+        closed_at = ", closed_at = ?" if to == "closed" else ""
+        params = [to] + ([at] if to == "closed" else []) + [session_id, *sources]
+        with self.db.write() as conn:
+            return conn.execute(f"UPDATE sessions SET state = ?{closed_at} WHERE id = ? AND state IN ({_in(sources)})",
+                                params).rowcount == 1
 
-    def update_session(self, session_id: str, **changes: object) -> None:
-        with self.write() as db:
-            db["sessions"].update(session_id, changes)
+    def fix_anonymity(self, session_id: str) -> None:
+        """The first prompt is out: from now on the mode may only become stricter."""
+        with self.db.write() as conn:
+            conn.execute("UPDATE sessions SET anonymity_fixed = 1 WHERE id = ? AND anonymity_fixed = 0", [session_id])
 
-    def prompts(self, session_id: str) -> list[Prompt]:
-        return self._prompts("session_id = ? ORDER BY position", [session_id])
+    def set_anonymity(self, session_id: str, mode: str) -> None:
+        with self.db.write() as conn:
+            conn.execute("UPDATE sessions SET anonymity = ? WHERE id = ?", [mode, session_id])
 
-    def prompt(self, prompt_id: int) -> Prompt | None:
-        found = self._prompts("id = ?", [prompt_id])
-        return found[0] if found else None
+    def set_channel(self, session_id: str, channel_name: str, members: int | None) -> None:
+        """The channel's name and, at close, how many people are in it (for participation rates)."""
+        with self.db.write() as conn:
+            conn.execute("UPDATE sessions SET channel_name = ?, members = COALESCE(?, members) WHERE id = ?",
+                         [channel_name, members, session_id])
 
-    def prompt_by_message(self, channel: str, ts: str) -> Prompt | None:
-        found = self._prompts(
-            "message_ts = ? AND session_id IN (SELECT id FROM sessions WHERE channel = ?)", [ts, channel]
-        )
-        return found[0] if found else None
+    def set_narrative(self, session_id: str, narrative: str | None) -> None:
+        """The machine-written summary (JSON), kept so every export shows the same one."""
+        with self.db.write() as conn:
+            conn.execute("UPDATE sessions SET narrative = ? WHERE id = ?", [narrative, session_id])
 
-    def prompts_to_post(self, now: str) -> list[Prompt]:
-        """Prompts of scheduled or running sessions that are due and not yet out (or caught mid-post)."""
-        return self._prompts(
-            "state IN ('pending', 'posting') AND due_at <= ? AND session_id IN "
-            "(SELECT id FROM sessions WHERE state IN ('scheduled', 'running')) ORDER BY due_at, position",
-            [now],
-        )
+    def narrative(self, session_id: str) -> str | None:
+        row = self.db.one("SELECT narrative FROM sessions WHERE id = ?", [session_id])
+        return row[0] if row else None
 
-    def prompts_to_remind(self, now: str) -> list[Prompt]:
-        """Posted prompts of running sessions whose reminder time has come and not yet been used."""
-        return self._prompts(
-            "state = 'posted' AND remind_at <= ? AND reminded_at IS NULL AND session_id IN "
-            "(SELECT id FROM sessions WHERE state = 'running')", [now])
+    def add_facilitator(self, session_id: str, team_id: str, user_id: str) -> None:
+        with self.db.write() as conn:
+            conn.execute("INSERT OR IGNORE INTO session_facilitators (team_id, session_id, user_id) VALUES (?, ?, ?)",
+                         [team_id, session_id, user_id])
 
-    def prompts_to_close(self, now: str) -> list[Prompt]:
-        """Posted prompts past their close time, and every posted prompt of a closed session."""
-        return self._prompts(
-            "state = 'posted' AND (close_at <= ? OR session_id IN (SELECT id FROM sessions WHERE state = 'closed'))",
-            [now])
+    def forget_facilitator(self, user_id: str) -> None:
+        with self.db.write() as conn:
+            conn.execute("DELETE FROM session_facilitators WHERE user_id = ?", [user_id])
+            conn.execute("UPDATE sessions SET created_by = NULL WHERE created_by = ?", [user_id])
 
-    def _prompts(self, where: str, params: list) -> list[Prompt]:
-        rows = self.db.query(f"SELECT {', '.join(_PROMPT_COLUMNS)} FROM prompts WHERE {where}", params)
-        prompts = []
-        for row in rows:
-            row["options"], row["scale_labels"] = json.loads(row["options"]), json.loads(row["scale_labels"])
-            prompts.append(Prompt(**row))
-        return prompts
+    def delete(self, session_id: str, states: tuple[str, ...]) -> bool:
+        """Remove a session with everything in it, only while it is in one of `states`."""
+        with self.db.write() as conn:
+            return conn.execute(f"DELETE FROM sessions WHERE id = ? AND state IN ({_in(states)})",
+                                [session_id, *states]).rowcount == 1
 
-    def claim_prompt(self, prompt_id: int) -> bool:
-        """Mark a prompt as being posted; False if another tick already holds or finished it."""
-        with self.write() as db:
-            cursor = db.execute(
-                "UPDATE prompts SET state = 'posting', attempts = attempts + 1 "
-                "WHERE id = ? AND state IN ('pending', 'posting')", [prompt_id])
-            return cursor.rowcount == 1
-
-    def move_prompt(self, prompt_id: int, to: str, from_states: tuple[str, ...], **changes: object) -> bool:
-        """Change a prompt's state only if it is still in one of `from_states`; False if someone got there first."""
-        sets = ", ".join(f"{column} = ?" for column in ["state", *changes])
-        with self.write() as db:
-            cursor = db.execute(
-                f"UPDATE prompts SET {sets} WHERE id = ? AND state IN ({','.join('?' * len(from_states))})",
-                [to, *changes.values(), prompt_id, *from_states])
-            return cursor.rowcount == 1
-
-    def mark_session_running(self, session_id: str) -> None:
-        """The first prompt is out: a scheduled session runs, and its anonymity mode is fixed (never looser)."""
-        with self.write() as db:
-            db.execute("UPDATE sessions SET state = 'running' WHERE id = ? AND state = 'scheduled'", [session_id])
-            db.execute("UPDATE sessions SET anonymity_fixed = 1 WHERE id = ?", [session_id])
-
-    def update_prompt(self, prompt_id: int, **changes: object) -> None:
-        with self.write() as db:
-            db["prompts"].update(prompt_id, changes)
-
-    def adopt_sessions(self, team_id: str) -> int:
+    def adopt(self, team_id: str) -> int:
         """Give sessions created without a workspace (from the command line) the running bot's team id."""
-        if not self.db.execute("SELECT 1 FROM sessions WHERE team_id = '' LIMIT 1").fetchone():
+        if not self.db.one("SELECT 1 FROM sessions WHERE team_id = '' LIMIT 1"):
             return 0
-        with self.write() as db:
-            for table in ("session_facilitators", "prompts", "replies", "votes", "participants", "notices",
-                          "deleted_messages"):
-                db.execute(f"UPDATE {table} SET team_id = ? WHERE team_id = ''", [team_id])
-            return db.execute("UPDATE sessions SET team_id = ? WHERE team_id = ''", [team_id]).rowcount
+        with self.db.write() as conn:
+            for table in ("session_facilitators", "prompts", "replies", "votes", "posts", "deleted_messages"):
+                conn.execute(f"UPDATE {table} SET team_id = ? WHERE team_id = ''", [team_id])
+            return conn.execute("UPDATE sessions SET team_id = ? WHERE team_id = ''", [team_id]).rowcount
 
     def purge(self, closed_before: str) -> int:
-        """Delete sessions closed before the cutoff with everything in them, and old event ids."""
-        with self.write() as db:
-            count = db.execute("DELETE FROM sessions WHERE state = 'closed' AND closed_at < ?", [closed_before]).rowcount
-            db.execute("DELETE FROM events WHERE received_at < ?", [closed_before])
-        self.scrub()
-        return count
+        """Delete sessions closed before the cutoff with everything in them."""
+        with self.db.write() as conn:
+            return conn.execute("DELETE FROM sessions WHERE state = 'closed' AND closed_at < ?",
+                                [closed_before]).rowcount
+
+
+class Prompts:
+    """Verbs over the prompts of sessions."""
+
+    def __init__(self, db: Connection) -> None:
+        self.db = db
+
+    def of(self, session_id: str) -> list[Prompt]:
+        return self._select("p.session_id = ? ORDER BY p.position", [session_id])
+
+    def get(self, prompt_id: int) -> Prompt | None:
+        found = self._select("p.id = ?", [prompt_id])
+        return found[0] if found else None
+
+    def with_session(self, prompt_id: int) -> tuple[Prompt, Session] | None:
+        """A prompt and its session in one read."""
+        return self._joined("p.id = ?", [prompt_id])
+
+    def by_message(self, channel: str, ts: str) -> tuple[Prompt, Session] | None:
+        """The prompt posted as message `ts` in `channel`, with its session, in one read (a reply's hot path)."""
+        return self._joined("p.message_ts = ? AND s.channel = ?", [ts, channel])
+
+    def _joined(self, where: str, params: list) -> tuple[Prompt, Session] | None:
+        rows = self.db.rows(f"SELECT {_PROMPT_SELECT}, {', '.join(f's.{c} AS s_{c}' for c in _SESSION_COLUMNS)}, "
+                            f"{_FACILITATORS} AS s_facilitators "
+                            f"FROM prompts p JOIN sessions s ON s.id = p.session_id WHERE {where} LIMIT 1", params)
+        if not rows:
+            return None
+        row = rows[0]
+        session = session_from({c: row.pop(f"s_{c}") for c in [*_SESSION_COLUMNS, "facilitators"]})
+        return prompt_from(row), session
+
+    def due(self, now: str) -> list[Prompt]:
+        """Pending prompts whose time has come, in sessions that are not paused or closed."""
+        return self._select("p.state = 'pending' AND p.due_at <= ? AND p.session_id IN "
+                            "(SELECT id FROM sessions WHERE state IN ('scheduled', 'running')) "
+                            "ORDER BY p.due_at, p.position", [now])
+
+    def overdue(self, session_id: str, now: str) -> list[Prompt]:
+        """A paused session's pending prompts whose time passed meanwhile."""
+        return self._select("p.session_id = ? AND p.state = 'pending' AND p.due_at <= ? ORDER BY p.position",
+                            [session_id, now])
+
+    def to_remind(self, now: str) -> list[Prompt]:
+        """Posted prompts of running sessions whose reminder is due and not yet queued."""
+        return self._select("p.state = 'posted' AND p.remind_at <= ? AND (p.close_at IS NULL OR p.close_at > ?) "
+                            "AND NOT EXISTS (SELECT 1 FROM posts WHERE key = 'reminder:' || p.id) "
+                            "AND p.session_id IN (SELECT id FROM sessions WHERE state = 'running')", [now, now])
+
+    def to_close(self, now: str) -> list[Prompt]:
+        """Posted prompts past their close time, and every posted prompt of a closed session."""
+        return self._select("p.state = 'posted' AND (p.close_at <= ? OR p.session_id IN "
+                            "(SELECT id FROM sessions WHERE state = 'closed'))", [now])
+
+    def _select(self, where: str, params: list) -> list[Prompt]:
+        return [prompt_from(row) for row in self.db.rows(f"SELECT {_PROMPT_SELECT} FROM prompts p WHERE {where}", params)]
+
+    def move(self, prompt_id: int, to: str, sources: tuple[str, ...], *, message_ts: str | None = None,
+             posted_at: str | None = None, error: str | None = None, due_at: str | None = None) -> bool:
+        """Change a prompt's state only if it is still one of `sources`; False if someone got there first.
+
+        The given fields are recorded with the move (`due_at` when a facilitator sends a prompt now)."""
+        with self.db.write() as conn:
+            return conn.execute(
+                f"UPDATE prompts SET state = ?, message_ts = COALESCE(?, message_ts), "
+                f"posted_at = COALESCE(?, posted_at), error = ?, due_at = COALESCE(?, due_at) "
+                f"WHERE id = ? AND state IN ({_in(sources)})",
+                [to, message_ts, posted_at, error, due_at, prompt_id, *sources]).rowcount == 1
+
+    def set_times(self, prompt_id: int, due_at: str, remind_at: str | None, close_at: str | None,
+                  sources: tuple[str, ...] = ("pending",)) -> bool:
+        """Move a prompt that is not yet out to new times."""
+        with self.db.write() as conn:
+            return conn.execute(f"UPDATE prompts SET due_at = ?, remind_at = ?, close_at = ?, state = 'pending' "
+                                f"WHERE id = ? AND state IN ({_in(sources)})",
+                                [due_at, remind_at, close_at, prompt_id, *sources]).rowcount == 1
+
+    def edit(self, prompt_id: int, editable: tuple[str, ...], *, text: str, due_at: str, remind_at: str | None,
+             close_at: str | None) -> bool:
+        """Change a prompt's text and times while it is still editable (not yet posted)."""
+        with self.db.write() as conn:
+            return conn.execute(
+                f"UPDATE prompts SET text = ?, due_at = ?, remind_at = ?, close_at = ?, state = 'pending' "
+                f"WHERE id = ? AND state IN ({_in(editable)})",
+                [text, due_at, remind_at, close_at, prompt_id, *editable]).rowcount == 1
+
+    def add(self, prompt: Prompt) -> Prompt:
+        """Add a prompt to a session's plan, at the end of its positions."""
+        with self.db.write() as conn:
+            position = conn.execute("SELECT COALESCE(MAX(position), 0) + 1 FROM prompts WHERE session_id = ?",
+                                    [prompt.session_id]).fetchone()[0]
+            prompt = replace(prompt, position=position)
+            return replace(prompt, id=_insert_prompt(conn, prompt))
+
+    def remove(self, prompt_id: int, editable: tuple[str, ...]) -> bool:
+        with self.db.write() as conn:
+            return conn.execute(f"DELETE FROM prompts WHERE id = ? AND state IN ({_in(editable)})",
+                                [prompt_id, *editable]).rowcount == 1
+
+
+def _insert_prompt(conn, prompt: Prompt) -> int:
+    row = {c: getattr(prompt, c) for c in _PROMPT_COLUMNS if c != "id"}
+    row["options"], row["scale_labels"] = json.dumps(list(prompt.options)), json.dumps(list(prompt.scale_labels))
+    return conn.execute(f"INSERT INTO prompts ({', '.join(row)}) VALUES ({_in(tuple(row))})",
+                        list(row.values())).lastrowid
+
+
+def session_from(row: dict) -> Session:
+    row = dict(row)
+    row["anonymity_fixed"], row["auto_close"] = bool(row["anonymity_fixed"]), bool(row["auto_close"])
+    row["facilitators"] = tuple((row.get("facilitators") or "").split())
+    return Session(**row)
+
+
+def prompt_from(row: dict) -> Prompt:
+    row = dict(row)
+    row["options"], row["scale_labels"] = tuple(json.loads(row["options"])), tuple(json.loads(row["scale_labels"]))
+    return Prompt(**row)

@@ -1,19 +1,19 @@
-"""Shared fixtures: the Slack stand-in on loopback, a real SQLite file, the real bot over HTTP."""
+"""Shared fixtures: the Slack stand-in on loopback, a real SQLite file, the real bot over HTTP on uvicorn."""
 
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 
-from bot import sessions  # noqa: E402
 from bot.clock import FixedClock  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.decks import load_deck  # noqa: E402
-from bot.runtime import Bot, build  # noqa: E402
+from bot.rules.decks import load_deck  # noqa: E402
+from bot.runtime import Bot  # noqa: E402
+from bot.services import sessions  # noqa: E402
 from standin import SlackStandIn  # noqa: E402
 from tests.support import CHANNEL, FACILITATOR, GUEST, POLITICIAN, SECRET, TEAM, USERS, wait_until  # noqa: E402
 
@@ -36,9 +36,11 @@ def stub():
 
 @pytest.fixture
 def settings(tmp_path, stub) -> Settings:
+    """The bot's settings for a test: its own database and key store, short Slack timeouts."""
     return Settings(bot_token=stub.bot_token, signing_secret=SECRET, api_url=stub.api_url,
-                    db_path=tmp_path / "hvis.db", facilitators=frozenset({FACILITATOR}),
-                    politicians=frozenset({POLITICIAN}), threads=8)
+                    db_path=tmp_path / "hvis.db", key_file=tmp_path / "keys" / "hvis.json",
+                    facilitators=frozenset({FACILITATOR}), politicians=frozenset({POLITICIAN}), threads=4,
+                    slack_timeout=2.0, settle_seconds=0.5)
 
 
 @pytest.fixture
@@ -48,8 +50,8 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def bot(settings, clock, stub):
-    """The real bot (Bolt behind waitress, APScheduler ticking) in this process, on an injectable clock."""
-    running = Bot(build(settings, clock), tick_seconds=0.05)
+    """The real bot (Bolt behind uvicorn, APScheduler ticking) in this process, on an injectable clock."""
+    running = Bot(settings, clock, tick_seconds=0.05)
     port = running.start_http("127.0.0.1", 0)
     stub.request_url = f"http://127.0.0.1:{port}/slack/events"
     running.url = f"http://127.0.0.1:{port}"
@@ -60,14 +62,15 @@ def bot(settings, clock, stub):
 @pytest.fixture
 def live_session(bot, clock, stub):
     """A session whose first prompt is out: returns (session, prompt)."""
-    return start_session(bot, clock, stub)
+    return start_session(bot, clock)
 
 
-def start_session(bot, clock, stub, anonymity: str = "choice", deck: str = "velfaerd"):
-    session = sessions.create_session(
-        bot.h.store, load_deck(deck), title="Temadag", channel=CHANNEL, start=clock.now(),
-        timezone="Europe/Copenhagen", language="da", anonymity=anonymity, facilitators=[FACILITATOR],
-        now=clock.now(), team_id=TEAM)
-    first = bot.h.store.prompts(session.id)[0]
-    wait_until(lambda: bot.h.store.prompt(first.id).state == "posted", f"prompt {first.key} posted")
-    return bot.h.store.session(session.id), bot.h.store.prompt(first.id)
+def start_session(bot, clock, anonymity: str = "choice", deck: str = "velfaerd", facilitators=(FACILITATOR,)):
+    """Plan a session starting now and wait until its first prompt is posted; returns (session, prompt)."""
+    session, prompts = sessions.create_session(
+        bot.store, bot.linker, load_deck(deck), title="Temadag", channel=CHANNEL, start=clock.now(),
+        timezone="Europe/Copenhagen", anonymity_mode=anonymity, facilitators=list(facilitators), now=clock.now(),
+        grace=timedelta(minutes=15), team_id=TEAM)
+    first = prompts[0]
+    wait_until(lambda: bot.store.prompts.get(first.id).state == "posted", f"prompt {first.key} posted")
+    return bot.store.sessions.get(session.id), bot.store.prompts.get(first.id)

@@ -1,7 +1,10 @@
-"""Test helpers: ids of the stand-in workspace, waiting without fixed sleeps, running the bot as a process."""
+"""Test helpers: ids of the stand-in workspace, waiting without fixed sleeps, the command line in process,
+and the bot as a separate process (for kill -9)."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import signal
@@ -10,6 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 SECRET = "test-signing-secret"
@@ -41,16 +45,44 @@ def free_port() -> int:
 
 
 def cli_env(db: Path, stub=None, **extra: str) -> dict:
+    """Environment for the command line: this test's database and key store, and the stand-in if given."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "HVIS_"))}
-    env.update(HVIS_DB=str(db), NO_PROXY="127.0.0.1,localhost", PYTHONPATH=str(ROOT))
+    env.update(HVIS_DB=str(db), HVIS_KEY_FILE=str(db.parent / "keys" / "hvis.json"),
+               NO_PROXY="127.0.0.1,localhost", PYTHONPATH=str(ROOT))
     if stub is not None:
         env.update(SLACK_BOT_TOKEN=stub.bot_token, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=stub.api_url)
     env.update(extra)
     return env
 
 
-def hvis(*args: str, env: dict, cwd: Path) -> subprocess.CompletedProcess:
-    """Run the real command line in its own process."""
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+def hvis(*args: str, env: dict, cwd: Path) -> Result:
+    """Run the real command line in this process (its own environment and working folder)."""
+    from bot.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    saved_env, saved_cwd = dict(os.environ), os.getcwd()
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(list(args))
+    finally:
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+def hvis_process(*args: str, env: dict, cwd: Path) -> subprocess.CompletedProcess:
+    """Run the command line as its own process (for what only a process shows: the installed entry point)."""
     return subprocess.run([sys.executable, "-m", "bot", *args], env=env, cwd=cwd, capture_output=True,
                           text=True, timeout=60)
 
@@ -96,3 +128,10 @@ class BotProcess:
                 self.proc.wait(15)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+def exported(store, session_id: str) -> dict:
+    """The session's JSON export (SPEC §8), as the command line would write it."""
+    from bot.services import summaries
+
+    return json.loads(summaries.export(store, store.sessions.get(session_id), "json"))

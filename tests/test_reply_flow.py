@@ -5,15 +5,14 @@ from __future__ import annotations
 import copy
 import json
 
-from bot import export
-from tests.support import CHANNEL, GUEST, POLITICIAN, USERS, cli_env, hvis, wait_until
+from tests.support import CHANNEL, GUEST, POLITICIAN, USERS, cli_env, exported, hvis, wait_until
 
 TEXTS = ["Tænk nu, hvis unge fik én indgang 🙌", "Snelaug på hver vej ❄️\nmed kommunens skovle",
          "Åbne dagtilbud om aftenen – ærligt talt nødvendigt 👶"]
 
 
 def _export(bot, session_id):
-    return export.session_export(bot.h.store, session_id)
+    return exported(bot.store, session_id)
 
 
 def test_thirty_replies_with_edit_delete_ignored_events_retry_and_votes(bot, live_session, stub, settings, tmp_path):
@@ -44,9 +43,9 @@ def test_thirty_replies_with_edit_delete_ignored_events_retry_and_votes(bot, liv
     assert stub.unreact(voters[0], CHANNEL, favourite.ts, "+1").status == 200
     assert stub.react(voters[1], CHANNEL, favourite.ts, "heart").status == 200
 
-    exported = hvis("export", session.id, "--format", "json", env=cli_env(settings.db_path), cwd=tmp_path)
-    assert exported.returncode == 0, exported.stderr
-    data = json.loads(exported.stdout)
+    result = hvis("export", session.id, "--format", "json", env=cli_env(settings.db_path), cwd=tmp_path)
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
     replies = data["prompts"][0]["replies"]
     assert len(replies) == 29 and data["stats"]["replies"] == 29
     assert data["stats"]["participants"] == 10

@@ -9,16 +9,23 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
 from urllib.parse import parse_qs
 
 import pytest
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect as ws_connect
 
 from standin import SignedSender, SlackStandIn
+from tests.support import wait_until
 
 SECRET = "s3cret"
 BUTTONS = [{"type": "actions", "block_id": "vote",
@@ -448,3 +455,133 @@ def test_wait_for_reports_what_was_seen(stub, client):
         stub.wait_for("chat.postMessage", timeout=0.1)
     stub.reset_calls()
     assert stub.calls == []
+
+
+# ---- Socket Mode: the WebSocket side, through real clients ---------------------------------------------------
+
+@pytest.fixture
+def bolt(stub, monkeypatch):
+    """A bare Bolt app on slack_sdk's builtin Socket Mode client, connected to the stand-in."""
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)  # slack_sdk's Socket Mode client uses these and ignores NO_PROXY
+    app = App(client=WebClient(token=stub.bot_token, base_url=stub.api_url))
+    events = []
+    app.command("/hvis")(lambda ack, command: ack(text=f"hej {command['text']}"))
+    app.event("message")(lambda event: events.append(event))
+    handler = SocketModeHandler(app, app_token=stub.app_token)
+    seen = []  # every message the stand-in sent, as the client parsed it
+    handler.client.on_message_listeners.append(lambda raw: seen.append(json.loads(raw)))
+    handler.connect()
+    stub.use_socket_mode().wait_for_socket()
+    yield SimpleNamespace(handler=handler, seen=seen, events=events)
+    handler.close()
+
+
+def _types(messages):
+    return [m["type"] for m in messages]
+
+
+def _socket_url(stub):
+    """A fresh WebSocket URL from apps.connections.open, as an app gets it."""
+    return WebClient(base_url=stub.api_url).apps_connections_open(app_token=stub.app_token)["url"]
+
+
+@contextmanager
+def _link(stub):
+    """A WebSocket from the `websockets` client on a fresh URL, past its hello: yields (url, websocket)."""
+    url = _socket_url(stub)
+    with ws_connect(url, open_timeout=5) as ws:
+        assert json.loads(ws.recv(timeout=5))["type"] == "hello"
+        yield url, ws
+
+
+def test_socket_mode_link_opens_with_hello_and_acks_carry_the_answer(stub, bolt):
+    wait_until(lambda: bolt.seen, "the hello message")
+    hello = bolt.seen[0]
+    assert hello["type"] == "hello" and hello["num_connections"] == 1
+    assert hello["connection_info"] == {"app_id": "A0HVISAPP"} and hello["debug_info"]["host"]
+    [opened] = stub.calls_to("apps.connections.open")
+    assert opened.headers["Authorization"] == f"Bearer {stub.app_token}"
+    assert opened.response["url"].startswith("ws://127.0.0.1:") and "/link/?ticket=" in opened.response["url"]
+
+    answer = stub.slash("U1", "C1", "status")
+    assert answer.status == 200 and answer.json() == {"text": "hej status"} and answer.envelope_id
+    posted = stub.post_as_user("U1", "C1", "hej hvis")
+    assert posted.status == 200 and posted.body == b""
+    [event] = wait_until(lambda: bolt.events, "the message listener")  # Bolt runs it after the ack
+    assert event["text"] == "hej hvis" and event["ts"] == posted.ts
+    envelopes = bolt.seen[1:]
+    assert _types(envelopes) == ["slash_commands", "events_api"]
+    assert [e["envelope_id"] for e in envelopes] == [answer.envelope_id, posted.envelope_id]
+    assert envelopes[0]["accepts_response_payload"] is True and envelopes[0]["payload"]["command"] == "/hvis"
+    assert envelopes[1]["accepts_response_payload"] is False and envelopes[1]["retry_attempt"] == 0
+    assert envelopes[1]["payload"]["event"]["type"] == "message"
+    assert stub.socket_messages == []  # every ack matched its envelope
+
+
+def test_disconnect_makes_the_app_reconnect_with_a_new_ticket(stub, bolt):
+    assert stub.disconnect_socket("refresh_requested") == 1
+    stub.wait_for("apps.connections.open", count=2)
+    wait_until(lambda: _types(bolt.seen) == ["hello", "disconnect", "hello"], "a second hello")
+    assert bolt.seen[1]["reason"] == "refresh_requested"
+    first, second = (c.response["url"] for c in stub.calls_to("apps.connections.open"))
+    assert first != second
+    wait_until(lambda: stub.socket_connections() == 1, "the old link to be replaced")
+    assert stub.post_as_user("U1", "C1", "efter genforbindelse").status == 200
+    [event] = wait_until(lambda: bolt.events, "the message listener")
+    assert event["text"] == "efter genforbindelse"
+
+
+def test_ack_is_matched_by_envelope_id_and_strays_are_kept(stub):
+    with _link(stub) as (url, ws):
+        stub.use_socket_mode()
+        stub.delivery_timeout = 5
+        result = {}
+        slash = threading.Thread(target=lambda: result.update(d=stub.slash("U1", "C1", "status")))
+        slash.start()
+        env = json.loads(ws.recv(timeout=5))
+        assert env["type"] == "slash_commands" and env["payload"]["text"] == "status"
+        ws.send(json.dumps({"envelope_id": "not-this-one"}))
+        ws.send(json.dumps({"envelope_id": env["envelope_id"], "payload": {"text": "svar"}}))
+        slash.join(5)
+    assert result["d"].status == 200 and result["d"].json() == {"text": "svar"}
+    assert stub.socket_messages == [{"envelope_id": "not-this-one"}]
+
+
+def test_delivery_without_an_ack_in_time_has_status_zero(stub):
+    with _link(stub) as (url, ws):
+        stub.use_socket_mode()
+        stub.delivery_timeout = 0.2
+        d = stub.post_as_user("U1", "C1", "ingen kvittering")
+        assert d.status == 0 and d.envelope_id
+        late = json.loads(ws.recv(timeout=5))["envelope_id"]
+        ws.send(json.dumps({"envelope_id": late}))
+        wait_until(lambda: stub.socket_messages, "the late ack")
+    assert d.envelope_id == late and stub.socket_messages == [{"envelope_id": late}]
+
+
+def test_ticket_is_single_use_and_only_for_the_link_path(stub):
+    with _link(stub) as (url, ws):
+        with pytest.raises(InvalidStatus) as reused, ws_connect(url, open_timeout=5):
+            pass
+        with pytest.raises(InvalidStatus) as elsewhere, ws_connect(_socket_url(stub).replace("/link/", "/other/")):
+            pass
+    assert reused.value.response.status_code == 401 and elsewhere.value.response.status_code == 404
+    wait_until(lambda: stub.socket_connections() == 0, "the link to close")
+
+
+def test_pings_let_the_app_hang_up_at_once(stub, bolt):
+    # slack_sdk's reader holds a lock while it waits in recv (up to 3 s) that disconnect() needs: a ping frees it.
+    started = time.monotonic()
+    bolt.handler.client.disconnect()
+    assert time.monotonic() - started < 1
+    wait_until(lambda: stub.socket_connections() == 0, "the stand-in to see the link go", timeout=2)
+
+
+def test_stop_closes_every_link_fast(stub, bolt):
+    with _link(stub) as (url, ws):
+        assert stub.wait_for_socket(2) == 2
+        started = time.monotonic()
+        stub.stop()
+        assert time.monotonic() - started < 0.5
+        assert stub.socket_connections() == 0 and ws.close_code == 1001  # 1001: going away

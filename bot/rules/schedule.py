@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.decks import Deck, TimeSpec
-from bot.config import check_timezone
 from bot.errors import BadInput
+from bot.rules.decks import Deck, TimeSpec
+
+# A start is planned: within a year ahead (a typo like 9999 is caught), never further back than the grace period.
+LATEST_START = timedelta(days=366)
+_HAS_TIME = re.compile(r"\d[T ]\d{1,2}:\d{2}")
+
+
+def check_timezone(name: str, where: str = "time zone") -> str:
+    """Return `name` if it is a known IANA time zone, else raise BadInput."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise BadInput(f"{where} {name!r} is not a known time zone (try Europe/Copenhagen)") from None
+    return name
 
 
 @dataclass(frozen=True)
@@ -28,14 +41,45 @@ def localize(naive: datetime, tz: ZoneInfo, where: str) -> datetime:
 
 
 def parse_start(text: str, tz_name: str) -> datetime:
-    """Parse an ISO 8601 start; a time without offset is wall-clock time in `tz_name`. Returns UTC."""
+    """Parse an ISO 8601 date and time; a time without offset is wall-clock time in `tz_name`. Returns UTC.
+
+    A date alone is refused: it would mean midnight, which is never what a facilitator meant."""
+    text = text.strip()
     try:
-        parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise BadInput(f"start {text!r} is not an ISO 8601 time (e.g. 2026-03-12T09:30)") from None
+        raise BadInput(f"start {text[:40]!r} is not an ISO 8601 time (e.g. 2026-03-12T09:30)") from None
+    if not _HAS_TIME.search(text):
+        raise BadInput(f"start {text!r} has no time of day; give one, e.g. {text[:10]}T09:30")
     if parsed.tzinfo is None:
         parsed = localize(parsed, ZoneInfo(check_timezone(tz_name)), "start")
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:
+        raise BadInput(f"start {text!r} is out of range") from None
+
+
+def from_pickers(day: str | None, clock_time: str | None, tz_name: str) -> datetime:
+    """A date picker's and a time picker's values as a UTC time; both must be given."""
+    if not day or not clock_time:
+        raise BadInput("choose both a date and a time")
+    try:
+        naive = datetime.fromisoformat(f"{day}T{clock_time}")
+    except ValueError:
+        raise BadInput(f"{day} {clock_time} is not a date and time") from None
+    return localize(naive, ZoneInfo(tz_name), "time").astimezone(timezone.utc)
+
+
+def check_start(start: datetime, now: datetime, grace: timedelta, tz_name: str) -> datetime:
+    """A start may be at most `grace` in the past (its first prompt is then posted late) and at most a year ahead."""
+    local = start.astimezone(ZoneInfo(tz_name))
+    if start < now - grace:
+        raise BadInput(f"start {local:%Y-%m-%d %H:%M} ({tz_name}) has passed; the first prompt could no longer "
+                       f"be posted on time (at most {int(grace.total_seconds() // 60)} minutes late). "
+                       "Choose a later start")
+    if start > now + LATEST_START:
+        raise BadInput(f"start {local:%Y-%m-%d %H:%M} is more than a year ahead; check the year")
+    return start
 
 
 def _resolve(spec: TimeSpec, base: datetime, day_start: datetime, tz: ZoneInfo, where: str) -> datetime:
@@ -83,6 +127,20 @@ def iso(moment: datetime) -> str:
 
 def parse_iso(text: str) -> datetime:
     return datetime.fromisoformat(text)
+
+
+def shifted(due_at: str, remind_at: str | None, close_at: str | None, new_due: datetime) -> tuple[str, str | None, str | None]:
+    """A prompt's times moved so it is due at `new_due`; its reminder and close keep their distance."""
+    delta = new_due - parse_iso(due_at)
+    return (iso(new_due), iso(parse_iso(remind_at) + delta) if remind_at else None,
+            iso(parse_iso(close_at) + delta) if close_at else None)
+
+
+def local(moment: datetime | str, tz_name: str) -> datetime:
+    """A stored UTC time as wall-clock time in the session's zone."""
+    if isinstance(moment, str):
+        moment = parse_iso(moment)
+    return moment.astimezone(ZoneInfo(tz_name))
 
 
 def due_action(due_at: datetime, now: datetime, grace: timedelta) -> str | None:

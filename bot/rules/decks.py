@@ -9,13 +9,18 @@ from pathlib import Path
 
 from bot.errors import BadInput
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
 DEFAULT_DECK = "velfaerd"
 KINDS = ("open", "vote", "scale")
+MAX_FILE = 256 * 1024          # a deck is a page of text; anything larger is a mistake
+MAX_OFFSET_MINUTES = 24 * 60   # a theme day happens within one day of its start
+MAX_PROMPTS = 50
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
-_OFFSET = re.compile(r"^\+(?:(\d+)h)?(?:(\d+)m)?$")
+_OFFSET = re.compile(r"^\+(?:(\d{1,5})h)?(?:(\d{1,5})m)?$")
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-_DECK_KEYS = {"title", "language", "description", "prompts"}
+# Slack's own markup for mentions, broadcasts and links: a deck must not ping the channel or hide a link.
+_SLACK_MARKUP = re.compile(r"<\s*[!@#][^>]*>?|<\s*[a-zA-Z][a-zA-Z0-9+.-]*:[^>]*>?|<[^<>]*\|[^<>]*>")
+_DECK_KEYS = {"title", "language", "description", "auto_close", "prompts"}
 _PROMPT_KEYS = {"id", "kind", "at", "remind", "close", "text", "help", "options", "scale_labels"}
 
 
@@ -34,7 +39,9 @@ class TimeSpec:
 
 
 @dataclass(frozen=True)
-class Prompt:
+class DeckPrompt:
+    """A question as the deck plans it, before any session binds it to a time."""
+
     id: str
     kind: str
     at: TimeSpec
@@ -51,8 +58,9 @@ class Deck:
     name: str
     title: str
     language: str
-    prompts: tuple[Prompt, ...]
+    prompts: tuple[DeckPrompt, ...]
     description: str = ""
+    auto_close: bool = True  # the session closes itself after the last prompt's close time
 
 
 def parse_time(raw: object, where: str) -> TimeSpec:
@@ -61,7 +69,11 @@ def parse_time(raw: object, where: str) -> TimeSpec:
     if text:
         offset = _OFFSET.match(text)
         if offset and (offset.group(1) or offset.group(2)):
-            return TimeSpec(minutes=int(offset.group(1) or 0) * 60 + int(offset.group(2) or 0))
+            minutes = int(offset.group(1) or 0) * 60 + int(offset.group(2) or 0)
+            if minutes > MAX_OFFSET_MINUTES:
+                raise BadInput(f"{where}: {raw!r} is more than {MAX_OFFSET_MINUTES // 60} hours away; "
+                               "a theme day's prompts fall within a day of its start")
+            return TimeSpec(minutes=minutes)
         clock = _CLOCK.match(text)
         if clock:
             return TimeSpec(clock=(int(clock.group(1)), int(clock.group(2))))
@@ -95,12 +107,16 @@ def all_deck_paths(cwd: Path | None = None) -> list[Path]:
 def load_deck(name_or_path: str | Path | None = None) -> Deck:
     """Read and validate a deck; every problem is a BadInput naming the file and the prompt."""
     path = resolve_deck_path(name_or_path)
+    if path.stat().st_size > MAX_FILE:
+        raise BadInput(f"{path}: {path.stat().st_size} bytes is too large for a deck (at most {MAX_FILE})")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
         raise BadInput(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise BadInput(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise BadInput(f"{path}: nested too deeply to be a deck") from None
     return parse_deck(data, str(path), name=path.stem)
 
 
@@ -114,7 +130,12 @@ def parse_deck(data: dict, where: str, name: str = "deck") -> Deck:
     items = data.get("prompts")
     if not isinstance(items, list) or not items:
         raise BadInput(f"{where}: no prompts (add at least one [[prompts]] table)")
-    prompts: list[Prompt] = []
+    if len(items) > MAX_PROMPTS:
+        raise BadInput(f"{where}: {len(items)} prompts is more than a day holds (at most {MAX_PROMPTS})")
+    auto_close = data.get("auto_close", True)
+    if not isinstance(auto_close, bool):
+        raise BadInput(f"{where}: auto_close must be true or false")
+    prompts: list[DeckPrompt] = []
     seen: set[str] = set()
     for number, item in enumerate(items, start=1):
         prompt = _parse_prompt(item, f"{where}: prompt {number}")
@@ -124,10 +145,10 @@ def parse_deck(data: dict, where: str, name: str = "deck") -> Deck:
         seen.add(prompt.id)
         prompts.append(prompt)
     return Deck(name=name, title=title, language=language, prompts=tuple(prompts),
-                description=_text(data, "description", where, limit=1000))
+                description=_text(data, "description", where, limit=1000), auto_close=auto_close)
 
 
-def _check_order(previous: Prompt | None, prompt: Prompt, where: str) -> None:
+def _check_order(previous: DeckPrompt | None, prompt: DeckPrompt, where: str) -> None:
     """Prompts are listed in the order they are posted; an offset deck starts at the session start."""
     if previous is None:
         if prompt.at.minutes not in (None, 0):
@@ -139,7 +160,7 @@ def _check_order(previous: Prompt | None, prompt: Prompt, where: str) -> None:
         raise BadInput(f"{where}: at {b} is before the previous prompt {previous.id!r} ({a}); list prompts in time order")
 
 
-def _parse_prompt(item: object, where: str) -> Prompt:
+def _parse_prompt(item: object, where: str) -> DeckPrompt:
     if not isinstance(item, dict):
         raise BadInput(f"{where}: is not a table")
     raw_id = item.get("id")
@@ -170,7 +191,7 @@ def _parse_prompt(item: object, where: str) -> Prompt:
     labels = _strings(item, "scale_labels", where, limit=75)
     if labels and (kind != "scale" or len(labels) != 2):
         raise BadInput(f"{where}: scale_labels are two labels (for 1 and 5) on a 'scale' prompt")
-    return Prompt(id=raw_id, kind=kind, at=at, remind=remind, close=close,
+    return DeckPrompt(id=raw_id, kind=kind, at=at, remind=remind, close=close,
                   text=_text(item, "text", where, required=True, limit=1000),
                   help=_text(item, "help", where, limit=300), options=options, scale_labels=labels)
 
@@ -190,7 +211,16 @@ def _text(data: dict, key: str, where: str, required: bool = False, limit: int =
         raise BadInput(f"{where}: {key} is missing or empty")
     if len(value) > limit:
         raise BadInput(f"{where}: {key} is {len(value)} characters (at most {limit})")
+    _no_slack_markup(value, f"{where}: {key}")
     return value
+
+
+def _no_slack_markup(value: str, where: str) -> None:
+    """Deck text is shown as written (with *bold*), so Slack's mention, broadcast and link markup is refused."""
+    found = _SLACK_MARKUP.search(value)
+    if found:
+        raise BadInput(f"{where}: contains Slack markup {found.group(0)!r} (a mention, @channel or disguised link); "
+                       "write plain text")
 
 
 def _strings(data: dict, key: str, where: str, limit: int) -> tuple[str, ...]:
@@ -200,4 +230,5 @@ def _strings(data: dict, key: str, where: str, limit: int) -> tuple[str, ...]:
     for v in value:
         if len(v) > limit:
             raise BadInput(f"{where}: {key}: {v[:20]!r}… is longer than {limit} characters")
+        _no_slack_markup(v, f"{where}: {key}")
     return tuple(v.strip() for v in value)

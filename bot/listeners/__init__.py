@@ -1,1 +1,0 @@
-"""Slack in: each listener reads the payload, calls one service and answers."""

@@ -1,0 +1,105 @@
+"""The summary of a session as each audience may see it, its themes, and its exports in every format."""
+
+from __future__ import annotations
+
+import json
+import logging
+from array import array
+from typing import Mapping, Sequence
+
+from bot import exports
+from bot.rules import themes as theming
+from bot.rules.summary import Narrative, Summary, Turnout, summarize
+from bot.services.directory import Directory
+from storage import Store
+from storage.records import Prompt, Reply, Session, StoredTheme
+
+log = logging.getLogger(__name__)
+
+
+def session_summary(store: Store, session: Session, audience: str, people: Directory | None = None) -> Summary:
+    """Everything a report shows, computed from the stored records (themes stored at close, else found now)."""
+    prompts = store.prompts.of(session.id)
+    replies = store.replies.of_session(session.id)
+    found = store.themes.of(session.id) or find_themes(store, session, prompts, replies)
+    names = people.names({r.user_id for r in replies if r.user_id}) if people else {}
+    return summarize(session, prompts, replies, audience=audience, names=names,
+                     turnout=Turnout(store.replies.turnout(session.id)), themes=found,
+                     narrative=stored_narrative(store, session.id))
+
+
+def find_themes(store: Store, session: Session, prompts: Sequence[Prompt], replies: Sequence[Reply]
+                ) -> dict[int, list[StoredTheme]]:
+    """Themes of every open prompt's answers, from their texts and the vectors embedded when they were stored."""
+    vectors = {reply_id: list(decode(blob)) for reply_id, blob in store.replies.embeddings(session.id).items()}
+    found: dict[int, list[StoredTheme]] = {}
+    for prompt in prompts:
+        if prompt.kind != "open":
+            continue
+        answers = [(r.id, r.text) for r in replies if r.prompt_id == prompt.id]
+        found[prompt.id] = [StoredTheme(t.label, t.keywords, t.reply_ids, t.quotes)
+                            for t in theming.find_themes(answers, session.language, vectors)]
+    return found
+
+
+def keep_themes(store: Store, session: Session) -> None:
+    """Compute the themes once at close, so the wrap-up and every later export agree."""
+    store.themes.save(session.id, find_themes(store, session, store.prompts.of(session.id),
+                                              store.replies.of_session(session.id)))
+
+
+def embed_new(store: Store, batch: int = 32) -> int:
+    """Embed replies stored since the last pass (off the request path), so themes at close are fast."""
+    pending = store.replies.without_embedding(batch)
+    if not pending:
+        return 0
+    vectors = theming.embed([text for _, text in pending])
+    # Without the embedding package an empty vector marks the reply as done: themes fall back to words.
+    store.replies.set_embeddings({reply_id: encode(vector) if vectors else b""
+                                  for (reply_id, _), vector in zip(pending, vectors or [[]] * len(pending),
+                                                                   strict=True)})
+    return len(pending)
+
+
+def encode(vector: Sequence[float]) -> bytes:
+    return array("f", vector).tobytes()
+
+
+def decode(blob: bytes) -> array:
+    vector = array("f")
+    vector.frombytes(blob)
+    return vector
+
+
+def stored_narrative(store: Store, session_id: str) -> Narrative | None:
+    raw = store.sessions.narrative(session_id)
+    if not raw:
+        return None
+    data = json.loads(raw)
+    return Narrative(text=data["text"], quotes=tuple(data["quotes"]), model=data["model"])
+
+
+def keep_narrative(store: Store, session_id: str, narrative: Narrative | None) -> None:
+    store.sessions.set_narrative(session_id, json.dumps(
+        {"text": narrative.text, "quotes": list(narrative.quotes), "model": narrative.model}, ensure_ascii=False)
+        if narrative else None)
+
+
+def export(store: Store, session: Session, fmt: str, people: Directory | None = None, delimiter: str = ";") -> bytes:
+    """One export file's bytes; the format decides the audience (reports hide what facilitators may see)."""
+    if fmt not in exports.FORMATS:
+        raise ValueError(fmt)
+    return exports.render(session_summary(store, session, exports.AUDIENCE[fmt], people), fmt, delimiter=delimiter)
+
+
+def export_all(store: Store, session: Session, formats: Sequence[str], people: Directory | None = None
+               ) -> Mapping[str, bytes]:
+    """Several formats from one summary per audience (the summary is the expensive part)."""
+    summaries: dict[str, Summary] = {}
+    files = {}
+    for fmt in formats:
+        audience = exports.AUDIENCE[fmt]
+        if audience not in summaries:
+            summaries[audience] = session_summary(store, session, audience, people)
+        files[fmt] = exports.render(summaries[audience], fmt)
+    return files

@@ -1,0 +1,125 @@
+"""The Bolt app: built on purpose (never at import), its listeners registered in one place, its
+dependencies handed to them through Bolt's context by one middleware, and one error handler."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Callable
+
+from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt.error import BoltUnhandledRequestError
+from slack_sdk import WebClient
+
+from bot.clock import Clock
+from bot.errors import HvisError
+from bot.services.directory import Directory
+from bot.services.linking import Linker
+from bot.slack import listeners
+from bot.slack.client import Slack
+from storage import Store
+
+log = logging.getLogger(__name__)
+
+
+class Later:
+    """Work that follows an acknowledgement (a private note, a greeting, a refreshed Home tab), run on the
+    same thread pool as Bolt's lazy listeners so that Slack's answer never waits for it."""
+
+    def __init__(self, pool: ThreadPoolExecutor) -> None:
+        self.pool = pool
+
+    def __deepcopy__(self, memo: dict) -> "Later":
+        """Shared by design: Bolt copies a request's context for lazy listeners, and this must stay one object."""
+        return self
+
+    def __call__(self, job: Callable[[], object]) -> None:
+        self.pool.submit(self._run, job)
+
+    @staticmethod
+    def _run(job: Callable[[], object]) -> None:
+        try:
+            job()
+        except Exception:
+            log.exception("work after an acknowledgement failed")
+
+
+@dataclass(frozen=True)
+class Deps:
+    """What listeners hand to the services (each listener takes only what it uses)."""
+
+    store: Store
+    slack: Slack
+    people: Directory
+    linker: Linker
+    clock: Clock
+    settings: object
+    later: Later
+
+
+def create_app(deps: Deps, client: WebClient, pool: ThreadPoolExecutor) -> App:
+    """A Bolt app whose listeners store first and acknowledge after (process_before_response).
+
+    Requests are verified by the HTTP server before they reach Bolt (so a forged request is never
+    logged with its body), and arrive unsigned over Socket Mode's authenticated WebSocket."""
+    app = App(
+        client=client,
+        request_verification_enabled=False,
+        token_verification_enabled=False,  # the runtime already asked auth.test
+        process_before_response=True,
+        raise_error_for_unhandled_request=True,
+        listener_executor=pool,
+        logger=logging.getLogger("hvis.bolt"),
+    )
+    app.use(_inject(deps))
+    listeners.register(app)
+    app.error(_on_error)
+    return app
+
+
+def _inject(deps: Deps):
+    def inject(body: dict, context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse | None:
+        """Hand the bot's parts to the listeners; acknowledge what is not ours to act on."""
+        if body.get("type") == "app_rate_limited":
+            log.warning("Slack is dropping events: over 30,000 in an hour (minute %s)", body.get("minute_rate_limited"))
+            return BoltResponse(status=200, body="")
+        team = _team(body)
+        if deps.people.team_id and team and team != deps.people.team_id:
+            log.warning("ignored a request from another workspace (%s); this installation serves %s",
+                        str(team)[:20], deps.people.team_id)
+            return BoltResponse(status=200, body="")
+        context.update(store=deps.store, slack=deps.slack, people=deps.people, linker=deps.linker, clock=deps.clock,
+                       settings=deps.settings, later=deps.later)
+        return next()
+    return inject
+
+
+def _on_error(error: Exception, body: dict, response: BoltResponse) -> BoltResponse:
+    """One place for errors. User errors were answered already. A storage failure answers 500, so Slack
+    delivers the event again (nothing acknowledged is lost); anything else is logged with its traceback
+    and acknowledged, since delivering the same request again cannot help."""
+    if isinstance(error, BoltUnhandledRequestError):
+        return BoltResponse(status=200, body="")  # an event or button we do not use: never a 404
+    if isinstance(error, HvisError):
+        log.info("refused: %s", error)
+        return BoltResponse(status=200, body="")
+    if isinstance(error, (sqlite3.Error, OSError)):
+        log.error("could not store a %s request; Slack will deliver it again", _kind(body), exc_info=error)
+        return BoltResponse(status=500, body="")
+    log.error("a listener failed on a %s request", _kind(body), exc_info=error)
+    return BoltResponse(status=200, body="", headers={"X-Slack-No-Retry": "1"})
+
+
+def _team(body: dict) -> str | None:
+    """The workspace a request comes from (events carry team_id; interactivity a team object)."""
+    team = body.get("team_id")
+    if not team and isinstance(body.get("team"), dict):
+        team = body["team"].get("id")
+    return team if isinstance(team, str) else None
+
+
+def _kind(body: dict) -> str:
+    event = body.get("event") if isinstance(body.get("event"), dict) else {}
+    return str(event.get("type") or body.get("type") or "slash command")[:40]

@@ -1,0 +1,181 @@
+"""Button presses: on prompts, under answers, in facilitators' messages, in modals and in the App Home."""
+
+from __future__ import annotations
+
+from slack_bolt import Ack, BoltContext, Respond
+
+from bot.errors import Refused
+from bot.i18n import t
+from bot.services import facilitation, home, posting, privacy, replies, sessions
+from bot.slack.blocks import messages, modals
+from bot.slack.client import SlackFailure
+from bot.slack.commands import Command
+from bot.slack.listeners.common import caller_of, parts_of, private, user_of, value_of
+
+HOME_ACTIONS = ("home_plan", "home_start", "home_pause", "home_resume", "home_send", "home_close", "home_summary",
+                "home_export")
+
+
+def _open_answer(body: dict, context: BoltContext, respond: Respond, anonymous: bool) -> None:
+    lang = context["settings"].language
+    try:
+        prompt, session, hidden = replies.open_answer(context["store"], value_of(body), anonymous)
+    except Refused as refusal:
+        private(respond, refusal.text(lang))
+        return
+    try:
+        context["slack"].open_view(body["trigger_id"], modals.answer(session, prompt, hidden))
+    except SlackFailure:  # the trigger lasts 3 s; a slow moment in Slack or here lets it expire
+        private(respond, t(session.language, "modal.retry"))
+
+
+def answer_action(body: dict, context: BoltContext, respond: Respond) -> None:
+    """*Svar*: open the answer modal (named where the mode allows)."""
+    _open_answer(body, context, respond, anonymous=False)
+
+
+def answer_anonymously_action(body: dict, context: BoltContext, respond: Respond) -> None:
+    """*Svar anonymt*: the same modal, stored without a name."""
+    _open_answer(body, context, respond, anonymous=True)
+
+
+def vote_action(ack: Ack, body: dict, context: BoltContext, respond: Respond) -> None:
+    """*Støt* / *Træk tilbage* under an answer: stored before the acknowledgement; the receipt follows."""
+    ack()
+    action = (body.get("actions") or [{}])[0]
+    lang = context["settings"].language
+    try:
+        session, reply_id, supported = replies.vote_button(context["store"], context["linker"], value_of(body),
+                                                           user_of(body), str(action.get("action_ts") or "0"))
+        receipt = messages.vote_receipt(session.language, reply_id, supported)
+    except Refused as refusal:
+        receipt = messages.message(refusal.text(lang))
+    context["later"](lambda: private(respond, receipt))
+
+
+def post_now_action(ack: Ack, body: dict, context: BoltContext, respond: Respond) -> None:
+    """A facilitator's *Send nu* on a missed or failed prompt: due now, posted by the next tick."""
+    ack()
+    store, lang = context["store"], context["settings"].language
+    try:
+        prompt, session = sessions.prompt_of(store, value_of(body))
+        if not context["people"].is_facilitator(user_of(body), session):
+            raise Refused("notice.not_facilitator", session.language, title=session.title)
+        if session.state == "paused":
+            store.sessions.move(session.id, "running", ("paused",))
+        text = t(session.language, posting.post_now(store, prompt, context["clock"].now()), number=prompt.position)
+    except Refused as refusal:
+        text = refusal.text(lang)
+    context["later"](lambda: private(respond, text))
+
+
+def test_prompt_action(body: dict, context: BoltContext, respond: Respond) -> None:
+    """*Test det første spørgsmål på mig*: the first prompt, to the facilitator alone."""
+    store = context["store"]
+    session = store.sessions.get(value_of(body))
+    if session is None or not context["people"].is_facilitator(user_of(body), session):
+        private(respond, t(context["settings"].language, "notice.gone"))
+        return
+    prompts = store.prompts.of(session.id)
+    private(respond, messages.test_prompt(session, prompts[0], len(prompts)))
+
+
+def plan_action(body: dict, context: BoltContext, respond: Respond) -> None:
+    """*Ret planen*: the session's plan in a modal."""
+    _run(Command("plan", (value_of(body),), False), body, context, respond)
+
+
+def plan_edit_action(body: dict, context: BoltContext) -> None:
+    """*Ret* beside a prompt in the plan: its edit form on top of the plan."""
+    prompt, session = sessions.prompt_of(context["store"], value_of(body))
+    if context["people"].is_facilitator(user_of(body), session):
+        context["slack"].push_view(body["trigger_id"], modals.edit_prompt(session, prompt))
+
+
+def plan_add_action(body: dict, context: BoltContext) -> None:
+    """*Tilføj spørgsmål*: an empty form on top of the plan."""
+    session = context["store"].sessions.get(value_of(body))
+    if session and context["people"].is_facilitator(user_of(body), session):
+        context["slack"].push_view(body["trigger_id"], modals.edit_prompt(session, None))
+
+
+def plan_remove_action(ack: Ack, body: dict, context: BoltContext) -> None:
+    """*Fjern* beside a prompt not yet posted: gone from the plan, and the plan redrawn."""
+    ack()
+    store = context["store"]
+    prompt, session = sessions.prompt_of(store, value_of(body))
+    if not context["people"].is_facilitator(user_of(body), session):
+        return
+    sessions.remove_prompt(store, session, prompt)
+    view_id, slack = (body.get("view") or {}).get("id"), context["slack"]
+    if view_id:
+        view = modals.plan(session, store.prompts.of(session.id))
+        context["later"](lambda: slack.update_view(view_id, view))
+
+
+def new_session_action(body: dict, context: BoltContext, respond: Respond) -> None:
+    """*Ny temadag* in the App Home: the planning modal."""
+    _run(Command("new", (), False), body, context, respond)
+
+
+def channel_chosen_action(body: dict, context: BoltContext) -> None:
+    """A channel picked in the planning modal: find out now whether the bot is in it."""
+    action = (body.get("actions") or [{}])[0]
+    channel = action.get("selected_conversation")
+    if isinstance(channel, str):
+        context["people"].learn_channel(channel)
+
+
+def delete_answer_action(ack: Ack, body: dict, context: BoltContext) -> None:
+    """A person deletes one of their own answers (App Home or *Mine data*); the bot's post of it goes too."""
+    ack()
+    user, store, slack = user_of(body), context["store"], context["slack"]
+    try:
+        reply = privacy.delete_answer(store, context["linker"], user, value_of(body))
+    except Refused:
+        return
+    view = body.get("view") or {}
+    refreshed = _home(context, user) if view.get("type") == "home" else modals.my_data(
+        context["settings"].language, privacy.mine(store, context["linker"], user))
+
+    def after() -> None:
+        if reply.source == "modal" and reply.ts:
+            slack.delete(reply.channel, reply.ts)
+        if view.get("type") == "home":
+            slack.publish_home(user, refreshed)
+        elif view.get("id"):
+            slack.update_view(view["id"], refreshed)
+    context["later"](after)
+
+
+def forget_me_action(body: dict, context: BoltContext, respond: Respond) -> None:
+    """*Glem mig*: the confirmation step first."""
+    _run(Command("forget", (), False), body, context, respond)
+
+
+def home_action(body: dict, context: BoltContext, respond: Respond) -> None:
+    """A dashboard button in the App Home: do it, tell the facilitator in a direct message, redraw the Home tab."""
+    action = (body.get("actions") or [{}])[0].get("action_id")
+    user, slack = user_of(body), context["slack"]
+    try:
+        answer = facilitation.home_action(action, value_of(body), caller_of(body, context), parts_of(context))
+    except Refused as refusal:
+        answer = messages.message(refusal.text(context["settings"].language))
+    if answer:
+        slack.post(slack.dm(user), answer)
+    slack.publish_home(user, _home(context, user))
+
+
+def _home(context: BoltContext, user: str) -> dict:
+    return home.view(context["store"], context["people"], context["linker"], user, context["settings"].language,
+                     context["clock"].now())
+
+
+def _run(command: Command, body: dict, context: BoltContext, respond: Respond) -> None:
+    try:
+        answer = facilitation.run(command, caller_of(body, context), parts_of(context))
+    except Refused as refusal:
+        answer = messages.message(refusal.text(context["settings"].language))
+    if answer:
+        private(respond, answer)
+

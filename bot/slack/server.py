@@ -1,0 +1,262 @@
+"""HTTP mode: a thin ASGI app on uvicorn serving POST /slack/events and GET /healthz.
+
+It caps the body, checks Slack's signature itself (so a forged request is logged by its reason
+only, never by its body), refuses malformed requests with 400 (or acknowledges a signed one it
+cannot use), and hands the rest to the same Bolt app Socket Mode uses. Requests whose listener
+only touches SQLite are dispatched on the event loop (no thread hand-off); a reply from someone
+the bot does not know yet (it asks Slack who they are first) and interactivity run on worker threads,
+so a slow Slack can never hold up another acknowledgement.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
+from urllib.parse import parse_qsl
+
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.context import BoltContext
+from slack_bolt.request.internals import build_context
+from slack_sdk.signature import SignatureVerifier
+
+log = logging.getLogger(__name__)
+MAX_BODY = 1024 * 1024        # Slack's payloads are far smaller; anything bigger is not from Slack
+MAX_DEPTH = 64                # JSON nested deeper than any Slack payload is refused before parsing it
+LOG_EVERY = 10.0              # at most one line per this many seconds about refused requests
+HOT_EVENTS = ("message", "reaction_added", "reaction_removed", "member_joined_channel", "member_left_channel")
+
+
+class SlackAsgi:
+    """The ASGI callable: Slack requests to Bolt, health checks to `health`."""
+
+    def __init__(self, app: App, signing_secret: str | None, health: Callable[[], dict],
+                 knows: Callable[[str], bool], pool: ThreadPoolExecutor) -> None:
+        self.app = app
+        self.verifier = SignatureVerifier(signing_secret) if signing_secret else None
+        self.health = health
+        self.knows = knows
+        self.pool = pool
+        self._refused_at = 0.0
+        self._refused = 0
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        path, method = scope.get("path", ""), scope.get("method", "")
+        if path == "/healthz" and method in ("GET", "HEAD"):
+            report = self.health()
+            await _answer(send, 200 if report.get("ok") else 503, json.dumps(report), "application/json")
+        elif path != "/slack/events":
+            await _answer(send, 404, "not found")
+        elif method != "POST":
+            await _answer(send, 405, "use POST")
+        else:
+            await self._slack(scope, receive, send)
+
+    async def _slack(self, scope: dict, receive: Callable, send: Callable) -> None:
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers") or []}
+        try:
+            declared = int(headers.get("content-length") or 0)
+        except ValueError:
+            await self._refuse(send, 400, "bad Content-Length")
+            return
+        if declared > MAX_BODY:
+            await self._refuse(send, 413, "body too large")
+            return
+        raw = await _read(receive, MAX_BODY)
+        if raw is None:
+            await self._refuse(send, 413, "body too large")
+            return
+        if self.verifier and not self._signed(raw, headers):
+            await self._refuse(send, 401, "signature check failed")
+            return
+        try:
+            text = raw.decode("utf-8")
+            request = bolt_request(text, headers, scope.get("query_string", b"").decode("latin-1"))
+        except ValueError as exc:
+            # Signed (or Socket Mode-less) but unusable: acknowledged so Slack never retries it, and ignored.
+            self._note(f"unusable request ({exc})")
+            await _answer(send, 200, "", extra={"x-slack-no-retry": "1"})
+            return
+        if self._hot(request.body):
+            response = self.app.dispatch(request)
+        else:
+            response = await asyncio.get_running_loop().run_in_executor(self.pool, self.app.dispatch, request)
+        await _bolt_answer(send, response)
+
+    def _signed(self, raw: bytes, headers: dict) -> bool:
+        timestamp = headers.get("x-slack-request-timestamp", "")
+        try:
+            if abs(time.time() - int(timestamp)) > 300:
+                return False
+        except ValueError:
+            return False
+        return self.verifier.is_valid(raw, timestamp, headers.get("x-slack-signature", ""))
+
+    def _hot(self, body: dict) -> bool:
+        """Events that only touch SQLite and memory: run on the loop. A message from someone unknown
+        (the listener asks Slack who they are) and everything else go to a worker thread."""
+        if body.get("type") != "event_callback":
+            return False
+        event = body.get("event") if isinstance(body.get("event"), dict) else {}
+        if event.get("type") not in HOT_EVENTS:
+            return event.get("type") == "app_home_opened"
+        if event.get("type") == "message":
+            author = event.get("user") if "message" not in event else (event.get("message") or {}).get("user")
+            return not isinstance(author, str) or self.knows(author)
+        return True
+
+    async def _refuse(self, send: Callable, status: int, reason: str) -> None:
+        self._note(reason)
+        await _answer(send, status, reason)
+
+    def _note(self, reason: str) -> None:
+        """Log why requests were refused, never their content, and at most one line every LOG_EVERY seconds."""
+        self._refused += 1
+        now = time.monotonic()
+        if now - self._refused_at >= LOG_EVERY:
+            log.warning("refused %d request(s) to /slack/events; latest: %s", self._refused, reason)
+            self._refused_at, self._refused = now, 0
+
+
+def bolt_request(text: str, headers: dict, query: str) -> BoltRequest:
+    """Bolt's request from a body checked to be what Slack sends (a JSON object, or a form whose
+    `payload` is one). Mends one Bolt 1.30 quirk: a form body that merely *contains* the word
+    "payload" (e.g. `/hvis eksport payload`) was parsed as an empty interactivity payload."""
+    stripped = text.lstrip()
+    if stripped.startswith("{") or stripped.startswith("["):
+        _object(stripped)
+    elif text:
+        form = dict(parse_qsl(text, keep_blank_values=True, max_num_fields=200))
+        if "payload" in form:
+            _object(form["payload"])
+    request = BoltRequest(body=text, query=query, headers=headers)
+    if not request.body and "payload" in text and not stripped.startswith("{"):
+        form = dict(parse_qsl(text, keep_blank_values=True))
+        if "payload" not in form:
+            request.body = form
+            request.context = build_context(BoltContext({}), form)
+    if not isinstance(request.body, dict):
+        raise ValueError("not a Slack payload")
+    return request
+
+
+def _object(text: str) -> dict:
+    """Parse a JSON object, refusing anything Slack never sends (arrays, scalars, absurd nesting)."""
+    depth = deepest = 0
+    for char in text:  # counts brackets inside strings too: conservative, and cheap next to json.loads
+        if char in "{[":
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > MAX_DEPTH:
+                raise ValueError("nested too deeply")
+        elif char in "}]":
+            depth -= 1
+    try:
+        found = json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    if not isinstance(found, dict):
+        raise ValueError("JSON is not an object")
+    return found
+
+
+async def _read(receive: Callable, limit: int) -> bytes | None:
+    """The whole body, or None as soon as it grows past `limit` (nothing more is buffered)."""
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return b"".join(chunks)
+        body = message.get("body", b"")
+        size += len(body)
+        if size > limit:
+            return None
+        chunks.append(body)
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+async def _answer(send: Callable, status: int, body: str, content_type: str = "text/plain",
+                  extra: dict | None = None) -> None:
+    data = body.encode("utf-8")
+    headers = [(b"content-type", f"{content_type}; charset=utf-8".encode()), (b"content-length", str(len(data)).encode())]
+    headers += [(k.encode(), v.encode()) for k, v in (extra or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": data})
+
+
+async def _bolt_answer(send: Callable, response: BoltResponse) -> None:
+    data = (response.body or "").encode("utf-8")
+    headers = [(name.encode(), value.encode()) for name, values in response.headers.items() for value in values
+               if name.lower() != "content-length"]
+    headers.append((b"content-length", str(len(data)).encode()))
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    await send({"type": "http.response.body", "body": data})
+
+
+async def _lifespan(receive: Callable, send: Callable) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+class Server:
+    """uvicorn serving `app` from a background thread: `.port` once started, `.close()` to stop."""
+
+    def __init__(self, app: SlackAsgi, host: str, port: int) -> None:
+        import uvicorn
+
+        self._socket = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind((host, port))
+        self._socket.listen(2048)
+        self.port: int = self._socket.getsockname()[1]
+        config = uvicorn.Config(app, loop=_loop(), http=_http(), lifespan="off", access_log=False,
+                                log_level="warning", timeout_graceful_shutdown=5, server_header=False,
+                                h11_max_incomplete_event_size=64 * 1024)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]},
+                                        name="hvis-http", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started and self._thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    def wait(self) -> None:
+        self._thread.join()
+
+    def close(self) -> None:
+        """Let requests in progress finish, then stop (uvicorn notices within a tenth of a second)."""
+        self._server.should_exit = True
+        self._thread.join(10)
+        self._socket.close()
+
+
+def _loop() -> str:
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        return "asyncio"
+    return "uvloop"
+
+
+def _http() -> str:
+    try:
+        import httptools  # noqa: F401
+    except ImportError:
+        return "h11"
+    return "httptools"
