@@ -1,9 +1,14 @@
-"""Benchmarks of hvis's HTTP edge: `python -m benchmarks` (figures are ratios against a baseline from the same run).
+"""Benchmarks of hvis: `python -m benchmarks [edge|startup|tick|all]` (or `python3 tasks.py bench`).
 
-Rows: `baseline` (an ack-only Bolt app behind the bot's own WSGI wrapper and waitress), `hvis` (the real bot
-storing each thread reply before its 200) and `hvis duplicates` (the same events again, as Slack's retries).
-`queued` counts waitress's "Task queue depth" warnings: requests that waited for a free server thread.
-Results go to benchmarks/results/latest.json (ignored by git); speed targets belong here, never in tests.
+- edge: acks/s, latency, CPU per event and peak RSS of three servers, each in its own process, sent the same
+  signed thread replies (and a share of Slack's retries) by a load generator in another process: the Bolt
+  floor, the floor + one SQLite insert per event, and hvis itself. Ratios are against the baselines of the
+  same run, and every event must be stored exactly once.
+- startup: Bot(...) to the first /healthz 200 with 1,000 planned prompts.
+- tick: one scheduler tick over 10,000 stored prompts.
+
+Targets are printed as pass/fail lines (benchmarks/targets.py), never asserted in tests. Results go to
+benchmarks/results/latest.json, which git ignores. benchmarks.exports and benchmarks.themes are separate.
 """
 
 import os

@@ -1,4 +1,4 @@
-"""Entry point: `python -m benchmarks [--events N] [--concurrency C] …`."""
+"""Entry point: `python -m benchmarks [edge|startup|tick|all] [options]` (see benchmarks/run.py)."""
 
 import sys
 

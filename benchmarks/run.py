@@ -1,106 +1,95 @@
-"""Run the three measurements (baseline, hvis, hvis duplicates) and report them against each other."""
+"""`python -m benchmarks [edge|startup|tick|all] [options]`: measure, print a table, write JSON.
+
+Exit status 1 when a request was not acknowledged with a 200 or an event was not stored exactly once;
+missed speed targets are printed as FAIL lines but do not change the exit status.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
-import secrets
 import tempfile
 from pathlib import Path
 
-from benchmarks import report
-from benchmarks.load import LoadPool
-from benchmarks.payloads import Thread, reply_events
-from benchmarks.queue import QueueWatch, watching_queue
-from benchmarks.targets import CHANNEL, TEAM, baseline_server, hvis_bot, participants, slack_standin
-from bot.config import Settings
+from benchmarks import edge, report, scheduler
+from benchmarks.targets import judge
+from benchmarks.workspace import slack_standin
 
-DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
-SECRET = "benchmark-signing-secret"
-APP_ID = "A0BENCHAPP"
-PARTICIPANTS = 20
+SUITES = ("edge", "startup", "tick")
+DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"  # *.json there is git-ignored
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    """The command line's parameters."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("--events", type=_positive, default=2000, help="signed requests per run (default 2000)")
-    parser.add_argument("--concurrency", type=_positive, default=16, help="client connections (default 16)")
-    parser.add_argument("--warmup", type=_positive, default=100, help="requests before each run (default 100)")
-    parser.add_argument("--threads", type=_positive, default=Settings().threads,
-                        help="server worker threads, the bot's HVIS_THREADS (default %(default)s)")
-    parser.add_argument("--deadline", type=_positive, default=120,
-                        help="seconds after which a run stops sending (default 120)")
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    parser.add_argument("suite", nargs="?", choices=(*SUITES, "all"), default="all",
+                        help="what to measure (default: all, about two minutes)")
+    parser.add_argument("--events", type=_whole, default=4000, help="new events per round (default 4000)")
+    parser.add_argument("--rounds", type=_whole, default=3, help="rounds per server and concurrency (default 3)")
+    parser.add_argument("--warmup", type=_whole, default=500, help="warm-up events before the rounds (default 500)")
+    parser.add_argument("--concurrency", type=_levels, default=(32, 8),
+                        help="client connections, comma-separated; 32 is the headline (default 32,8)")
+    parser.add_argument("--retries", type=float, default=0.1,
+                        help="share of events Slack delivers a second time, with X-Slack-Retry-Num (default 0.1)")
+    parser.add_argument("--threads", type=_whole, default=8, help="the bot's HVIS_THREADS (default 8)")
+    parser.add_argument("--deadline", type=_whole, default=120, help="seconds a phase may take (default 120)")
+    parser.add_argument("--startup-prompts", type=_whole, default=1000, help="planned prompts (default 1000)")
+    parser.add_argument("--startup-runs", type=_whole, default=3, help="start-ups measured (default 3)")
+    parser.add_argument("--tick-prompts", type=_whole, default=10_000, help="prompts stored (default 10000)")
+    parser.add_argument("--tick-replies", type=int, default=5,
+                        help="replies per prompt of closed days, second tick database (default 5; 0: skip)")
+    parser.add_argument("--ticks", type=_whole, default=300, help="ticks measured (default 300)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON output (default {DEFAULT_OUT})")
     return parser.parse_args(argv)
 
 
-def _positive(raw: str) -> int:
+def _whole(raw: str) -> int:
     value = int(raw)
     if value < 1:
         raise argparse.ArgumentTypeError(f"{raw} is not a positive whole number")
     return value
 
 
-def measure(name: str, port: int, warmup: list[bytes], events: list[bytes], args: argparse.Namespace,
-            watch: QueueWatch) -> dict:
-    """Warm up, then measure with the same pool of keep-alive clients; the measured run's row."""
-    pool = LoadPool(port, SECRET, args.concurrency)
-    try:
-        pool.run(warmup, args.deadline)
-        watch.take()  # queueing during warm-up is not part of the figures
-        phase = pool.run(events, args.deadline)
-    finally:
-        pool.close()
-    return {**report.row(name, phase), **watch.take()}
+def _levels(raw: str) -> tuple[int, ...]:
+    return tuple(_whole(part) for part in raw.split(","))
 
 
 def collect(args: argparse.Namespace) -> dict:
-    """Measure the baseline, the bot and the bot's duplicate path in one process; the report as a dict."""
-    rss_before = report.peak_rss_mib()
-    users = participants(PARTICIPANTS)
-    tag = secrets.token_hex(3).upper()
-    rows = []
-    with tempfile.TemporaryDirectory(prefix="hvis-bench-") as folder, watching_queue() as watch, \
-            slack_standin(SECRET, users) as slack:
-        with hvis_bot(slack, Path(folder) / "hvis.db", args.threads) as live:
-            thread = Thread(team_id=TEAM, app_id=APP_ID, channel=CHANNEL, thread_ts=live.prompt.message_ts,
-                            parent_user=live.bot.h.bot_user_id)
-            # The baseline gets byte-for-byte the same bodies, so only the work behind the ack differs.
-            warmup = reply_events(thread, users, args.warmup, first=0, tag=tag)
-            events = reply_events(thread, users, args.events, first=args.warmup, tag=tag)
-            with baseline_server(slack, args.threads) as port:
-                rows.append(measure(report.BASELINE, port, warmup, events, args, watch))
-            rows.append(measure("hvis", live.port, warmup, events, args, watch))
-            after_hvis = live.reply_ts()
-            # Slack's retries carry the same event_ids: every one must be acknowledged and none stored again.
-            rows.append(measure("hvis duplicates", live.port, warmup, events, args, watch))
-            after_duplicates = live.reply_ts()
-    expected = sorted(_ts(body) for body in warmup + events)
-    report.add_ratios(rows)
-    return {
-        "parameters": {"events": args.events, "concurrency": args.concurrency, "warmup": args.warmup,
-                       "threads": args.threads, "deadline_s": args.deadline, "participants": PARTICIPANTS},
-        "machine": report.machine(),
-        "rows": rows,
-        "memory": {"peak_rss_before_mib": round(rss_before, 1), "peak_rss_after_mib": round(report.peak_rss_mib(), 1)},
-        # A benchmark that silently drops (or doubles) work is worthless: every sent reply stored, exactly once.
-        "replies": {"expected": len(expected), "after_hvis": len(after_hvis), "after_duplicates": len(after_duplicates),
-                    "passed": after_hvis == expected and after_duplicates == expected},
-        "summary": report.summary(rows),
-    }
+    """Run the chosen suites against one Slack stand-in; the report as a dict."""
+    suites = SUITES if args.suite == "all" else (args.suite,)
+    found = {"parameters": {"suites": list(suites), "events": args.events, "rounds": args.rounds,
+                            "warmup": args.warmup, "concurrency": list(args.concurrency),
+                            "retry_share": args.retries, "threads": args.threads, "deadline_s": args.deadline,
+                            "startup_prompts": args.startup_prompts, "tick_prompts": args.tick_prompts,
+                            "tick_replies_per_prompt": args.tick_replies, "ticks": args.ticks},
+             "machine": report.machine()}
+    with tempfile.TemporaryDirectory(prefix="hvis-bench-") as scratch, slack_standin() as slack:
+        folder = Path(scratch)
+        if "edge" in suites:
+            plan = edge.Plan(args.concurrency, args.events, args.rounds, args.warmup, args.retries, args.threads,
+                             args.deadline)
+            found["edge"] = edge.measure(folder, slack, plan)
+            found["edge"]["ratios"] = report.ratios(found)
+        if "startup" in suites:
+            found["startup"] = scheduler.measure_startup(folder, slack, args.startup_prompts, args.startup_runs)
+        if "tick" in suites:
+            found["tick"] = {"prompts": scheduler.measure_tick(folder, slack, args.tick_prompts, 0, args.ticks)}
+            if args.tick_replies:
+                found["tick"]["with_replies"] = scheduler.measure_tick(folder, slack, args.tick_prompts,
+                                                                       args.tick_replies, args.ticks)
+    found["targets"] = judge(found)
+    return found
 
 
-def _ts(body: bytes) -> str:
-    return json.loads(body)["event"]["ts"]
+def failed(found: dict) -> bool:
+    """A request not acknowledged, or an event not stored exactly once."""
+    edge_report = found.get("edge") or {}
+    return any(r["non_200"] for r in edge_report.get("rows", [])) or \
+        not all(check["passed"] for check in edge_report.get("stored_once", {}).values())
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run, print the table, write the JSON; exit status 1 if any answer was not a 200 or a reply went missing."""
     args = parse(argv)
-    result = collect(args)
-    print(report.table(result), flush=True)
-    report.write(result, args.out)
-    print(f"written to {args.out}")
-    failed = any(r["non_200"] for r in result["rows"]) or not result["replies"]["passed"]
-    return 1 if failed else 0
+    found = collect(args)
+    print(report.table(found), flush=True)
+    report.write(found, args.out)
+    print(f"\nwritten to {args.out}")
+    return 1 if failed(found) else 0

@@ -33,8 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run a command; returns the exit status instead of exiting (tests call this in process)."""
     load_dotenv(Path.cwd() / ".env", override=False)  # real environment variables win
     try:
-        cli.main(args=argv, prog_name="hvis", standalone_mode=False,
-                 obj={"settings": lambda: load_settings(os.environ)})
+        status = cli.main(args=argv, prog_name="hvis", standalone_mode=False,
+                          obj={"settings": lambda: load_settings(os.environ)})  # an Exit(n) comes back as n
     except click.UsageError as exc:
         if type(exc).__name__ == "NoArgsIsHelpError":  # `hvis` or `hvis session` alone: show what there is
             click.echo(exc.ctx.get_help() if exc.ctx else "", err=True)
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
-    return 0
+    return status if isinstance(status, int) else 0
 
 
 def _one_line(text: str) -> str:
@@ -166,12 +166,11 @@ def create(ctx: click.Context, title: str, channel: str, deck: str | None, start
     zone = check_timezone(tz or settings.timezone, "--tz")
     chosen = decks.load_deck(deck)
     when = parse_start(start, zone)
-    now = Clock().now()
-    store = _store(settings, create=True)
-    created, _ = sessions.create_session(
-        store, _linker(settings), chosen, title=title, channel=channel, start=when, timezone=zone,
-        anonymity_mode=anonymity, facilitators=list(facilitators), now=now,
-        grace=timedelta(minutes=settings.grace_minutes), language=language, team_id=team)
+    planned = sessions.plan_session(
+        chosen, title=title, channel=channel, start=when, timezone=zone, anonymity_mode=anonymity,
+        facilitators=list(facilitators), now=Clock().now(), grace=timedelta(minutes=settings.grace_minutes),
+        language=language, team_id=team)
+    created, _ = sessions.save_session(_store(settings, create=True), _linker(settings), *planned)
     click.echo(created.id)
 
 
@@ -262,12 +261,9 @@ def summary(ctx: click.Context, session_id: str) -> None:
     sys.stdout.write(summaries.export(store, found, "md", Directory(store, None, found.team_id)).decode("utf-8"))
 
 
-@cli.group(help="Prompt decks.")
+@cli.group(name="decks", help="Prompt decks.")
 def decks_() -> None:
     pass
-
-
-cli.add_command(decks_, name="decks")
 
 
 @decks_.command(help="Validate a deck (or every deck under ./prompts and the shipped ones).")

@@ -64,6 +64,7 @@ class Ticker:
         self.tallies = posting.Tallies()
         self.kinds = {**posting.kinds(people, linker), **replies.KINDS, **closing.kinds(people)}
         self._running: set[str] = set()
+        self._newest = -1
         self.steps: list[Callable[[datetime], object]] = [
             self._adopt,
             lambda now: posting.queue_due(store, people, linker, now, grace),
@@ -112,8 +113,12 @@ class Ticker:
         self._running = running
 
     def _embed(self) -> None:
+        """Embed new replies for the themes, but only in a quiet moment: while replies keep arriving the
+        cores belong to acknowledging them (what is left is embedded when a session closes)."""
+        newest = self.store.replies.newest()
+        quiet, self._newest = newest == self._newest, newest
         deadline = time.monotonic() + EMBED_BUDGET
-        while time.monotonic() < deadline and summaries.embed_new(self.store):
+        while quiet and time.monotonic() < deadline and summaries.embed_new(self.store):
             pass
 
 

@@ -129,8 +129,14 @@ class Connection:
     def scrub(self) -> bool:
         """Fold the write-ahead log into the file and empty it, so old copies of deleted rows are gone too.
 
-        False when another connection's open read kept part of the log (the caller reports it)."""
-        busy, _, _ = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        False when another connection's open read kept part of the log (the caller reports it). The
+        checkpoint waits for readers through the busy handler, so it gets a short wait of its own."""
+        conn = self.conn
+        conn.execute("PRAGMA busy_timeout = 300")
+        try:
+            busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            conn.execute("PRAGMA busy_timeout = 30000")
         return busy == 0
 
     def backup(self, target: Path) -> None:

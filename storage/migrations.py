@@ -216,6 +216,7 @@ def outbox_people_and_unlinkable_counts(db: Database) -> None:
         );
         CREATE UNIQUE INDEX replies_message ON replies(channel, ts);
         CREATE INDEX replies_session ON replies(session_id, prompt_id);
+        CREATE INDEX replies_unembedded ON replies(created_at) WHERE embedding IS NULL;
         CREATE TABLE votes (
             team_id TEXT NOT NULL,
             reply_id TEXT NOT NULL REFERENCES replies(id) ON DELETE CASCADE,

@@ -58,11 +58,11 @@ class Posts:
                 f"attempts = attempts + ? WHERE key = ? AND state IN ({_in(sources)})",
                 [to, ts, error, started_at, int(attempt), key, *sources]).rowcount == 1
 
-    def requeue(self, key: str) -> bool:
-        """Queue a failed post again with a fresh budget of attempts (a facilitator asked for it)."""
+    def requeue(self, key: str, sources: tuple[str, ...]) -> bool:
+        """Queue a post again with a fresh budget of attempts (a facilitator asked for it)."""
         with self.db.write() as conn:
-            return conn.execute("UPDATE posts SET state = 'queued', attempts = 0, error = NULL, started_at = NULL "
-                                "WHERE key = ? AND state = 'failed'", [key]).rowcount == 1
+            return conn.execute(f"UPDATE posts SET state = 'queued', attempts = 0, error = NULL, started_at = NULL "
+                                f"WHERE key = ? AND state IN ({_in(sources)})", [key, *sources]).rowcount == 1
 
     def note(self, key: str, ts: str) -> None:
         """Record what identifies a post in flight before its outcome is known (the file ids of an upload)."""

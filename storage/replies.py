@@ -116,9 +116,14 @@ class Replies:
         with self.db.write() as conn:
             conn.execute("DELETE FROM anonymous_people WHERE session_id = ? AND person = ?", [session_id, person])
 
-    def without_embedding(self, limit: int = 64) -> list[tuple[str, str]]:
-        """(id, text) of replies not yet embedded, for the background embedder."""
-        return self.db.all("SELECT id, text FROM replies WHERE embedding IS NULL ORDER BY created_at LIMIT ?", [limit])
+    def without_embedding(self, limit: int = 64, session_id: str | None = None) -> list[tuple[str, str]]:
+        """(id, text) of replies not yet embedded (of one session, if given), oldest first."""
+        return self.db.all("SELECT id, text FROM replies WHERE embedding IS NULL AND (? IS NULL OR session_id = ?) "
+                           "ORDER BY created_at LIMIT ?", [session_id, session_id, limit])
+
+    def newest(self) -> int:
+        """A number that grows with every reply stored (the scheduler embeds only when it stands still)."""
+        return self.db.one("SELECT COALESCE(MAX(rowid), 0) FROM replies")[0]
 
     def set_embeddings(self, vectors: dict[str, bytes]) -> None:
         with self.db.write() as conn:
@@ -138,14 +143,17 @@ class Votes:
     def __init__(self, db: Connection) -> None:
         self.db = db
 
-    def set(self, team_id: str, reply_id: str, voter: str, source: str, active: bool, event_ts: str) -> bool:
-        """Record a vote (or its withdrawal) made at `event_ts`; False when a later event already decided."""
+    def set(self, team_id: str, reply_id: str, voter: str, source: str, active: bool, event_ts: str,
+            forgotten: str | None = None) -> bool:
+        """Record a vote (or its withdrawal) made at `event_ts`; False when a later event already decided, or
+        when the voter asked to be forgotten."""
         with self.db.write() as conn:
             return conn.execute(
-                "INSERT INTO votes (team_id, reply_id, voter, source, active, event_ts) VALUES (?, ?, ?, ?, ?, ?) "
+                "INSERT INTO votes (team_id, reply_id, voter, source, active, event_ts) SELECT ?, ?, ?, ?, ?, ? "
+                "WHERE NOT EXISTS (SELECT 1 FROM forgotten WHERE person = ?) "
                 "ON CONFLICT (reply_id, voter, source) DO UPDATE SET active = excluded.active, "
                 "event_ts = excluded.event_ts WHERE CAST(excluded.event_ts AS REAL) > CAST(votes.event_ts AS REAL)",
-                [team_id, reply_id, voter, source, int(active), event_ts]).rowcount == 1
+                [team_id, reply_id, voter, source, int(active), event_ts, forgotten]).rowcount == 1
 
     def forget(self, voter: str, session_id: str) -> int:
         """Delete a voter's votes on the replies of one session."""

@@ -144,17 +144,20 @@ class Prompts:
         return self._joined("p.id = ?", [prompt_id])
 
     def by_message(self, channel: str, ts: str) -> tuple[Prompt, Session] | None:
-        """The prompt posted as message `ts` in `channel`, with its session, in one read (a reply's hot path)."""
-        return self._joined("p.message_ts = ? AND s.channel = ?", [ts, channel])
+        """The prompt posted as message `ts` in `channel`, with its session, in one read (a reply's hot path:
+        the session comes without its facilitators, which storing a reply never needs)."""
+        return self._joined("p.message_ts = ? AND s.channel = ?", [ts, channel], facilitators=False)
 
-    def _joined(self, where: str, params: list) -> tuple[Prompt, Session] | None:
-        rows = self.db.rows(f"SELECT {_PROMPT_SELECT}, {', '.join(f's.{c} AS s_{c}' for c in _SESSION_COLUMNS)}, "
-                            f"{_FACILITATORS} AS s_facilitators "
-                            f"FROM prompts p JOIN sessions s ON s.id = p.session_id WHERE {where} LIMIT 1", params)
+    def _joined(self, where: str, params: list, facilitators: bool = True) -> tuple[Prompt, Session] | None:
+        extra = f", {_FACILITATORS} AS s_facilitators" if facilitators else ""
+        rows = self.db.rows(f"SELECT {_PROMPT_SELECT}, {', '.join(f's.{c} AS s_{c}' for c in _SESSION_COLUMNS)}"
+                            f"{extra} FROM prompts p JOIN sessions s ON s.id = p.session_id WHERE {where} LIMIT 1",
+                            params)
         if not rows:
             return None
         row = rows[0]
-        session = session_from({c: row.pop(f"s_{c}") for c in [*_SESSION_COLUMNS, "facilitators"]})
+        session = session_from({c: row.pop(f"s_{c}") for c in _SESSION_COLUMNS} |
+                               {"facilitators": row.pop("s_facilitators", "")})
         return prompt_from(row), session
 
     def due(self, now: str) -> list[Prompt]:
@@ -175,8 +178,10 @@ class Prompts:
                             "AND p.session_id IN (SELECT id FROM sessions WHERE state = 'running')", [now, now])
 
     def to_close(self, now: str) -> list[Prompt]:
-        """Posted prompts past their close time, and every posted prompt of a closed session."""
-        return self._select("p.state = 'posted' AND (p.close_at <= ? OR p.session_id IN "
+        """Posted prompts past their close time in running sessions (a pause holds the round open), and every
+        posted prompt of a closed session."""
+        return self._select("p.state = 'posted' AND ((p.close_at <= ? AND p.session_id IN "
+                            "(SELECT id FROM sessions WHERE state = 'running')) OR p.session_id IN "
                             "(SELECT id FROM sessions WHERE state = 'closed'))", [now])
 
     def _select(self, where: str, params: list) -> list[Prompt]:

@@ -1,181 +1,193 @@
-"""bot/cli.py as a user runs it: `python -m bot …` in its own process, on a database in tmp_path."""
+"""The command line's contract (SPEC §8): every command has help, exit 0 / 2 / 1 with one line on stderr, and
+no command but `run` and `session create` ever makes a database out of a mistyped HVIS_DB."""
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import re
-import subprocess
-import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.cli import build_parser
-from bot.decks import load_deck
+from tests.support import cli_env, hvis, hvis_process
 
-ROOT = Path(__file__).resolve().parent.parent
-START = "2030-03-12T09:30"
 BROKEN_DECK = 'title = "Temadag"\nlanguage = "da"\n[[prompts]]\nid = "sne"\nkind = "essay"\nat = "+0m"\ntext = "x"\n'
 
-
-def command_paths(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()):
-    """Every command and sub-command the parser knows, found by walking its subparsers."""
-    yield prefix
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for name, subparser in action.choices.items():
-                yield from command_paths(subparser, (*prefix, name))
-
-
-COMMAND_PATHS = list(command_paths(build_parser()))
-
-
-@pytest.fixture
-def hvis(tmp_path):
-    """Run the real command line in tmp_path with its database there and no Slack or hvis settings inherited."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "HVIS_"))}
-    env.update(HVIS_DB=str(tmp_path / "hvis.db"), PYTHONPATH=str(ROOT))
-
-    def run(*args: str, **more_env: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "bot", *args], env={**env, **more_env}, cwd=tmp_path,
-                              capture_output=True, text=True, timeout=60)
-    return run
-
-
-def ok(result: subprocess.CompletedProcess) -> str:
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
-def listed(hvis) -> list[dict]:
-    return json.loads(ok(hvis("session", "list", "--json")))
-
-
-@pytest.fixture
-def session_id(hvis) -> str:
-    stdout = ok(hvis("session", "create", "--title", "Temadag", "--channel", "C0TEMADAG", "--start", START))
-    return stdout.strip()
-
-
-@pytest.fixture
-def broken_deck(tmp_path) -> Path:
-    path = tmp_path / "broken.toml"
-    path.write_text(BROKEN_DECK, encoding="utf-8")
-    return path
-
-
-def test_the_parser_has_the_documented_commands():
-    assert {("run",), ("demo",), ("session", "create"), ("session", "list"), ("session", "show"),
-            ("session", "close"), ("export",), ("decks", "check")} <= set(COMMAND_PATHS)
-
-
-@pytest.mark.parametrize("path", COMMAND_PATHS, ids=lambda path: " ".join(path) or "hvis")
-def test_every_command_answers_help(hvis, path):
-    result = hvis(*path, "--help")
-    assert result.returncode == 0, result.stderr
-    assert "usage:" in result.stdout
-    assert " ".join(("hvis", *path)) in result.stdout
-
-
-def test_session_create_prints_only_the_new_id(hvis):
-    result = hvis("session", "create", "--title", "Temadag", "--channel", "C0TEMADAG", "--start", START)
-    assert result.returncode == 0, result.stderr
-    assert re.fullmatch(r"[A-Za-z0-9_-]+\n", result.stdout), result.stdout
-
-
-def test_created_session_is_listed_as_scheduled_with_the_deck_prompts(hvis, session_id):
-    (session,) = listed(hvis)
-    assert session["id"] == session_id
-    assert session["state"] == "scheduled"
-    assert [p["id"] for p in session["prompts"]] == [p.id for p in load_deck(None).prompts]
-
-
-def test_created_session_is_shown_by_id(hvis, session_id):
-    shown = json.loads(ok(hvis("session", "show", session_id, "--json")))
-    assert (shown["id"], shown["state"], shown["title"], shown["channel"]) == (
-        session_id, "scheduled", "Temadag", "C0TEMADAG")
-    assert [p["id"] for p in shown["prompts"]] == [p.id for p in load_deck(None).prompts]
-
-
-def test_first_prompt_of_the_default_deck_is_due_at_the_start(hvis, session_id):
-    shown = json.loads(ok(hvis("session", "show", session_id, "--json")))
-    assert shown["prompts"][0]["due_at"] == "2030-03-12T08:30:00+00:00"   # 09:30 in Copenhagen, winter
-
-
-def test_session_close_makes_it_closed(hvis, session_id):
-    ok(hvis("session", "close", session_id))
-    assert json.loads(ok(hvis("session", "show", session_id, "--json")))["state"] == "closed"
-    assert [s["state"] for s in listed(hvis)] == ["closed"]
-
-
-BAD_CREATE = [
-    ("bad start", ["--start", "2026-13-01T09:00"]),
-    ("start in the DST gap", ["--start", "2030-03-31T02:30"]),
-    ("start long past", ["--start", "2020-03-12T09:30"]),
-    ("unknown time zone", ["--start", START, "--tz", "Mars/Olympus"]),
-    ("unknown deck", ["--start", START, "--deck", "nope"]),
-    ("broken deck file", ["--start", START, "--deck", "{broken}"]),
-    ("channel name, not id", ["--start", START, "--channel", "general"]),
-    ("unknown anonymity", ["--start", START, "--anonymity", "sometimes"]),
+DOCUMENTED = [
+    (), ("run",), ("demo",), ("doctor",), ("session",), ("session", "create"), ("session", "list"),
+    ("session", "show"), ("session", "close"), ("session", "cancel"), ("export",), ("summary",), ("decks",),
+    ("decks", "check"), ("forget",), ("purge",), ("backup",),
 ]
 
 
-@pytest.mark.parametrize("case, args", BAD_CREATE, ids=[case for case, _ in BAD_CREATE])
-def test_bad_session_create_exits_2_with_one_line_and_creates_nothing(hvis, broken_deck, case, args):
-    args = [arg.format(broken=broken_deck) for arg in args]
-    if "--channel" not in args:
-        args += ["--channel", "C0TEMADAG"]
-    result = hvis("session", "create", "--title", "Temadag", *args)
-    assert result.returncode == 2, (result.stdout, result.stderr)
-    assert result.stdout == ""
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("hvis")
-    assert listed(hvis) == []
+def upcoming(month: int = 2, clock: str = "09:30") -> str:
+    """A valid start in `month` (two days to a year ahead), at `clock`."""
+    first = date.today() + timedelta(days=2)
+    when = next(day for day in (first + timedelta(days=n) for n in range(360)) if day.month == month)
+    return f"{when.isoformat()}T{clock}"
 
 
-def test_export_json_prints_the_session(hvis, session_id):
-    data = json.loads(ok(hvis("export", session_id, "--format", "json")))
-    assert data["session"]["id"] == session_id
-    assert data["session"]["state"] == "scheduled"
-    assert [p["id"] for p in data["prompts"]] == [p.id for p in load_deck(None).prompts]
-    assert data["stats"] == {**data["stats"], "replies": 0, "participants": 0}
+def one_line(result) -> str:
+    """The single line on stderr of a failed command (and nothing on stdout)."""
+    lines = result.err.splitlines()
+    assert len(lines) == 1 and result.out == "", (result.out, result.err)
+    assert "Traceback" not in result.err
+    return lines[0]
 
 
-def test_export_of_an_unknown_session_exits_2_with_one_line(hvis):
-    result = hvis("export", "nosuchid", "--format", "json")
-    assert result.returncode == 2
-    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("hvis")
+def files_in(folder: Path) -> set[str]:
+    return {str(path.relative_to(folder)) for path in folder.rglob("*")}
 
 
-def test_decks_check_passes_the_shipped_decks(hvis):
-    assert ok(hvis("decks", "check"))
+def command_paths(command, prefix: tuple[str, ...] = ()):
+    yield prefix
+    for name, sub in sorted(getattr(command, "commands", {}).items()):
+        yield from command_paths(sub, (*prefix, name))
 
 
-def test_decks_check_of_a_broken_deck_exits_2_naming_the_file(hvis, broken_deck):
-    result = hvis("decks", "check", str(broken_deck))
-    assert result.returncode == 2
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("hvis") and str(broken_deck) in lines[0]
+@pytest.fixture
+def env(tmp_path) -> dict:
+    return cli_env(tmp_path / "hvis.db")
 
 
-def test_export_to_a_missing_folder_fails_with_one_line(hvis, session_id, tmp_path):
-    result = hvis("export", session_id, "--format", "md", "--out", str(tmp_path / "no-such-folder" / "day.md"))
-    assert result.returncode == 1
-    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("hvis"), result.stderr
+@pytest.fixture
+def planned(tmp_path, env) -> str:
+    """A database holding one scheduled session; returns its id."""
+    result = hvis("session", "create", "--title", "Temadag", "--channel", "C0TEMADAG", "--start", upcoming(),
+                  env=env, cwd=tmp_path)
+    assert result.code == 0, result.err
+    return result.out.strip()
 
 
-def test_unusable_database_path_fails_with_one_line(hvis, tmp_path):
+def test_hvis_offers_exactly_the_documented_commands():
+    from bot.cli import cli
+
+    assert sorted(command_paths(cli)) == sorted(DOCUMENTED)
+
+
+@pytest.mark.parametrize("path", DOCUMENTED, ids=lambda path: " ".join(path) or "hvis")
+def test_every_command_has_help(tmp_path, env, path):
+    result = hvis(*path, "--help", env=env, cwd=tmp_path)
+    assert result.code == 0, result.err
+    assert result.out.startswith(f"Usage: {' '.join(('hvis', *path))} ")
+    summary = result.out.split("\n\n")[1].strip()
+    assert len(summary) > 10, f"no help text for {path}"
+    assert files_in(tmp_path) == set(), "asking for help creates nothing"
+
+
+def test_hvis_without_a_command_lists_the_commands_and_exits_2(tmp_path, env):
+    result = hvis(env=env, cwd=tmp_path)
+    assert result.code == 2 and result.out == ""
+    assert "Commands:" in result.err and "session" in result.err and "export" in result.err
+
+
+BAD_USAGE = [
+    ("unknown command", ["nonsense"]),
+    ("unknown option", ["session", "list", "--colour"]),
+    ("missing required option", ["session", "create", "--channel", "C0TEMADAG", "--start", upcoming()]),
+    ("unknown session id: show", ["session", "show", "nosuchid"]),
+    ("unknown session id: close", ["session", "close", "nosuchid"]),
+    ("unknown session id: cancel", ["session", "cancel", "nosuchid"]),
+    ("unknown session id: export", ["export", "nosuchid", "--format", "json"]),
+    ("unknown session id: summary", ["summary", "nosuchid"]),
+    ("a 100,000-character session id", ["session", "show", "x" * 100_000]),
+    ("unknown export format", ["export", "{id}", "--format", "pdf"]),
+    ("xlsx to the terminal", ["export", "{id}", "--format", "xlsx"]),
+    ("unknown csv delimiter", ["export", "{id}", "--format", "csv", "--delimiter", "|"]),
+    ("purge for ever", ["purge", "--older-than", "99999999999"]),
+    ("purge in the future", ["purge", "--older-than", "-1"]),
+    ("purge without a number", ["purge", "--older-than", "a month"]),
+    ("forget a name, not an id", ["forget", "karen"]),
+    ("forget a channel id", ["forget", "C0TEMADAG"]),
+    ("demo at zero speed", ["demo", "--speed", "0"]),
+    ("decks check of a missing file", ["decks", "check", "no-such-deck.toml"]),
+]
+
+
+@pytest.mark.parametrize("case, args", BAD_USAGE, ids=[case for case, _ in BAD_USAGE])
+def test_bad_usage_exits_2_with_one_line_and_changes_nothing(tmp_path, env, planned, case, args):
+    before = files_in(tmp_path)
+    result = hvis(*[arg.replace("{id}", planned) for arg in args], env=env, cwd=tmp_path)
+    assert result.code == 2
+    assert one_line(result).startswith("hvis")
+    assert files_in(tmp_path) == before
+    listed = json.loads(hvis("session", "list", "--json", env=env, cwd=tmp_path).out)
+    assert [(s["id"], s["state"]) for s in listed] == [(planned, "scheduled")]
+
+
+BAD_SETTINGS = [
+    ("HVIS_TZ", "Mars/Olympus"), ("HVIS_LANG", "sv"), ("HVIS_FACILITATORS", "U0FACIL01,fie"),
+    ("HVIS_GRACE_MINUTES", "soon"), ("SLACK_API_URL", "slack.com/api"),
+]
+
+
+@pytest.mark.parametrize("variable, value", BAD_SETTINGS, ids=[v for v, _ in BAD_SETTINGS])
+def test_a_bad_setting_exits_2_naming_the_variable(tmp_path, variable, value):
+    result = hvis("session", "create", "--title", "Temadag", "--channel", "C0TEMADAG", "--start", upcoming(),
+                  env=cli_env(tmp_path / "hvis.db", **{variable: value}), cwd=tmp_path)
+    assert result.code == 2 and variable in one_line(result)
+    assert files_in(tmp_path) == set()
+
+
+NEEDS_A_DATABASE = [
+    ["session", "list"], ["session", "list", "--json"], ["session", "show", "ab12cd34"],
+    ["session", "close", "ab12cd34"], ["session", "cancel", "ab12cd34"], ["export", "ab12cd34", "--format", "json"],
+    ["export", "ab12cd34", "--format", "md", "--out", "day.md"], ["summary", "ab12cd34"], ["forget", "U0EMP0001"],
+    ["purge", "--older-than", "30"], ["backup", "copy.db"],
+]
+
+
+@pytest.mark.parametrize("args", NEEDS_A_DATABASE, ids=" ".join)
+def test_a_mistyped_database_path_is_refused_and_not_created(tmp_path, args):
+    mistyped = tmp_path / "data" / "hvsi.db"
+    result = hvis(*args, env=cli_env(mistyped), cwd=tmp_path)
+    assert result.code == 2
+    line = one_line(result)
+    assert str(mistyped) in line and "HVIS_DB" in line
+    assert files_in(tmp_path) == set(), "no database, folder, key store or output may appear"
+
+
+def test_run_without_a_bot_token_exits_2_with_one_line(tmp_path, env):
+    result = hvis("run", env=env, cwd=tmp_path)
+    assert result.code == 2 and "SLACK_BOT_TOKEN" in one_line(result)
+
+
+def test_run_with_a_refused_token_exits_2_pointing_to_doctor(tmp_path, stub):
+    result = hvis("run", env=cli_env(tmp_path / "hvis.db", stub, SLACK_BOT_TOKEN="xoxb-wrong"), cwd=tmp_path)
+    assert result.code == 2
+    line = one_line(result)
+    assert "invalid_auth" in line and "hvis doctor" in line
+
+
+def test_a_database_path_that_cannot_exist_is_a_machine_failure_exit_1(tmp_path):
     (tmp_path / "not-a-folder").write_text("", encoding="utf-8")
-    result = hvis("session", "list", HVIS_DB=str(tmp_path / "not-a-folder" / "hvis.db"))
-    assert result.returncode == 1
-    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("hvis"), result.stderr
+    env = cli_env(tmp_path / "not-a-folder" / "hvis.db", HVIS_KEY_FILE=str(tmp_path / "keys.json"))
+    result = hvis("session", "create", "--title", "Temadag", "--channel", "C0TEMADAG", "--start", upcoming(),
+                  env=env, cwd=tmp_path)
+    assert result.code == 1
+    assert "not-a-folder" in one_line(result)
 
 
-def test_session_language_defaults_to_hvis_lang(hvis):
-    stdout = ok(hvis("session", "create", "--title", "Temadag", "--channel", "C0TEMADAG", "--start", START,
-                     HVIS_LANG="en"))
-    assert json.loads(ok(hvis("session", "show", stdout.strip(), "--json")))["language"] == "en"
+def test_decks_check_passes_every_shipped_deck(tmp_path, env):
+    result = hvis("decks", "check", env=env, cwd=tmp_path)
+    assert result.code == 0, result.err
+    checked = {Path(line.split(":")[0]).name for line in result.out.splitlines() if ": ok (" in line}
+    assert {"velfaerd.toml", "welfare-en.toml"} <= checked
+
+
+def test_decks_check_of_a_broken_deck_names_the_file_the_prompt_and_the_problem(tmp_path, env):
+    broken = tmp_path / "broken.toml"
+    broken.write_text(BROKEN_DECK, encoding="utf-8")
+    result = hvis("decks", "check", str(broken), env=env, cwd=tmp_path)
+    assert result.code == 2
+    line = one_line(result)
+    assert str(broken) in line and "sne" in line and "essay" in line
+
+
+def test_the_module_entry_point_exits_with_the_command_status(tmp_path):
+    """`python -m bot` is what the Procfile and the README run: its exit status is the process's."""
+    env = cli_env(tmp_path / "hvis.db")
+    refused = hvis_process("session", "list", env=env, cwd=tmp_path)
+    assert refused.returncode == 2 and len(refused.stderr.splitlines()) == 1 and refused.stdout == ""
+    failed = hvis_process("doctor", env=env, cwd=tmp_path)  # no token: a check fails
+    assert failed.returncode == 1 and "SLACK_BOT_TOKEN" in failed.stdout

@@ -1,161 +1,281 @@
-"""bot/export.py: the SPEC §8 JSON and the Markdown report, built from hand-made sessions, prompts and replies."""
+"""`hvis export` and `hvis summary` end to end: a day the real bot collected, written by the real command line
+in all five formats, to stdout or to a file that is written whole, privately and never over what it must not
+touch. (The renderers themselves are tested in depth in test_exports.py.)"""
 
 from __future__ import annotations
 
+import csv
+import html
+import io
 import json
+import os
+import shutil
+import subprocess
+from datetime import date, timedelta
+from pathlib import Path
 
+import openpyxl
 import pytest
 
-from bot.export import build, to_json, to_markdown
-from bot.model import Prompt, Reply, Session
+from bot.i18n import t
+from bot.rules.decks import load_deck
+from tests.support import CHANNEL, POLITICIAN, USERS, cli_env, hvis, wait_until
 
-NAMED_USER = "U0EMP0001"
-POLITICIAN = "U0POLIT01"
-HIDDEN_USER = "U0SECRET1"          # must never leave build(), even if a caller passes it on an anonymous reply
-ANON_PSEUDONYM = "pz-anon-7f3a9c"
-NAMED_PSEUDONYM = "pz-named-11aa"
-POLITICIAN_PSEUDONYM = "pz-polit-22bb"
-
-
-def make_session(anonymity: str = "choice") -> Session:
-    return Session(id="s1234abc", team_id="T0HVIS", title="Velfærd i fællesskab", channel="C0TEMADAG",
-                   deck="velfaerd", language="da", timezone="Europe/Copenhagen", anonymity=anonymity,
-                   state="running", start_at="2026-03-12T08:00:00+00:00", created_at="2026-03-01T08:00:00+00:00")
+FORMATS = ("md", "html", "xlsx", "csv", "json")
+TEXT_FORMATS = ("md", "html", "csv", "json")
+NAMED, VOTER, HIDDEN = USERS[0], USERS[1], USERS[4]
+NAMED_TEXT, POLITICIAN_TEXT = "Gratis buskort til alle unge", "Lommepengejob i kommunen"
+HIDDEN_TEXT = "Snelaug på hver vej"
+BOM = "\ufeff".encode()
 
 
-def make_prompt(pid: int, key: str, position: int, **changes) -> Prompt:
-    fields = dict(id=pid, session_id="s1234abc", key=key, position=position, kind="open",
-                  text=f"Tænk nu, hvis {key}?", due_at=f"2026-03-12T0{7 + position}:00:00+00:00")
-    return Prompt(**{**fields, **changes})
+def upcoming() -> str:
+    return f"{date.today() + timedelta(days=30):%Y-%m-%d}T09:30"
 
 
-def make_reply(rid: str, prompt_id: int, text: str, *, author: str, anonymous: bool = False,
-               user_id: str | None = None, role: str = "employee", votes: int = 0, edited: bool = False) -> Reply:
-    return Reply(id=rid, session_id="s1234abc", prompt_id=prompt_id, channel="C0TEMADAG",
-                 source="modal" if anonymous else "thread", author=author, anonymous=anonymous, role=role,
-                 text=text, created_at="2026-03-12T08:05:00+00:00", updated_at="2026-03-12T08:05:00+00:00",
-                 ts=f"1773302700.00{rid[-1]}00", user_id=user_id, edited=edited, votes=votes)
+def one_line(result) -> str:
+    lines = result.err.splitlines()
+    assert len(lines) == 1 and result.out == "", (result.out, result.err)
+    return lines[0]
 
 
-@pytest.fixture
-def day():
-    prompts = [make_prompt(1, "ungdom", 1, state="posted", posted_at="2026-03-12T08:00:02+00:00",
-                           message_ts="1773302402.000100"),
-               make_prompt(2, "sne", 2),
-               make_prompt(3, "tom", 3)]
-    replies = [
-        make_reply("r1", 1, "Mentorer fra erhvervslivet", author=NAMED_PSEUDONYM, user_id=NAMED_USER, votes=1),
-        make_reply("r2", 1, "Gratis buskort til alle unge", author=ANON_PSEUDONYM, anonymous=True,
-                   user_id=HIDDEN_USER, votes=5),
-        make_reply("r3", 1, "Lommepengejob i kommunen", author=POLITICIAN_PSEUDONYM, user_id=POLITICIAN,
-                   role="politician", votes=3, edited=True),
-        make_reply("r4", 2, "Snerydningslaug på hver vej", author=NAMED_PSEUDONYM, user_id=NAMED_USER),
-        make_reply("r5", 2, "Kommunen låner skovle ud", author=ANON_PSEUDONYM, anonymous=True),
-    ]
-    return make_session(), prompts, replies
+def files_in(folder: Path) -> set[str]:
+    return {path.name for path in folder.iterdir()}
+
+
+def readable(fmt: str, data: bytes) -> str:
+    """What a person opening the file reads, as text."""
+    if fmt == "xlsx":
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+        return "\n".join(str(cell) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)
+                         for cell in row if cell is not None)
+    text = data.decode("utf-8-sig")
+    return html.unescape(text) if fmt == "html" else text
 
 
 @pytest.fixture
-def exported(day):
-    """The export as other programs see it: parsed back from the JSON text."""
-    text = to_json(build(*day))
-    return json.loads(text), text
+def day(bot, live_session, stub, settings):
+    """A running session's first prompt answered named, by a politician and anonymously, with one vote."""
+    session, prompt = live_session
+    named = stub.post_as_user(NAMED, CHANNEL, NAMED_TEXT, thread_ts=prompt.message_ts)
+    stub.post_as_user(POLITICIAN, CHANNEL, POLITICIAN_TEXT, thread_ts=prompt.message_ts)
+    stub.click(HIDDEN, CHANNEL, prompt.message_ts, "answer_anonymously", str(prompt.id))
+    view = wait_until(lambda: stub.last_view(HIDDEN), "the answer modal")
+    assert stub.submit_view(HIDDEN, view["id"], {"answer": {"value": HIDDEN_TEXT}}).status == 200
+    wait_until(lambda: [r for r in bot.store.replies.of_session(session.id) if r.anonymous and r.ts],
+               "the anonymous answer posted in the thread")
+    assert stub.react(VOTER, CHANNEL, named.ts, "+1").status == 200
+    return session
 
 
-def test_export_session_has_the_contract_fields(exported):
-    data, _ = exported
-    assert {key: data["session"][key] for key in ("id", "title", "channel", "state", "timezone", "anonymity")} == {
-        "id": "s1234abc", "title": "Velfærd i fællesskab", "channel": "C0TEMADAG", "state": "running",
-        "timezone": "Europe/Copenhagen", "anonymity": "choice"}
+@pytest.fixture
+def export(tmp_path):
+    """Run `hvis export` on a database; returns the Result."""
+    def run(db: Path, session_id: str, fmt: str, *extra: str):
+        return hvis("export", session_id, "--format", fmt, *extra, env=cli_env(db), cwd=tmp_path)
+    return run
 
 
-def test_export_prompts_have_the_contract_fields_in_deck_order(exported):
-    data, _ = exported
-    prompts = data["prompts"]
-    assert [p["id"] for p in prompts] == ["ungdom", "sne", "tom"]
-    for prompt in prompts:
-        assert {"id", "text", "kind", "state", "due_at", "posted_at", "message_ts", "replies", "themes"} <= set(prompt)
-        assert isinstance(prompt["themes"], list)
-    first = prompts[0]
-    assert (first["text"], first["kind"], first["state"]) == ("Tænk nu, hvis ungdom?", "open", "posted")
-    assert (first["due_at"], first["posted_at"], first["message_ts"]) == (
-        "2026-03-12T08:00:00+00:00", "2026-03-12T08:00:02+00:00", "1773302402.000100")
-    assert (prompts[1]["state"], prompts[1]["posted_at"], prompts[1]["message_ts"]) == ("pending", None, None)
-    assert prompts[2]["replies"] == []
+@pytest.fixture
+def planned(tmp_path) -> tuple[Path, str]:
+    """A database in its own folder holding one session without any answers: (database, session id)."""
+    db = tmp_path / "data" / "hvis.db"
+    result = hvis("session", "create", "--title", "Tom dag", "--channel", "C0TEMADAG", "--start", upcoming(),
+                  env=cli_env(db), cwd=tmp_path)
+    assert result.code == 0, result.err
+    return db, result.out.strip()
 
 
-def test_export_replies_have_the_contract_fields_under_their_prompt(exported):
-    data, _ = exported
-    replies = {r["id"]: r for p in data["prompts"] for r in p["replies"]}
-    assert [r["id"] for r in data["prompts"][0]["replies"]] == ["r1", "r2", "r3"]
-    assert [r["id"] for r in data["prompts"][1]["replies"]] == ["r4", "r5"]
-    for reply in replies.values():
-        assert {"id", "user", "role", "text", "ts", "edited", "votes"} <= set(reply)
-    assert {k: replies["r3"][k] for k in ("user", "role", "text", "edited", "votes")} == {
-        "user": POLITICIAN, "role": "politician", "text": "Lommepengejob i kommunen", "edited": True, "votes": 3}
-    assert replies["r1"]["user"] == NAMED_USER
-    assert replies["r1"]["ts"] == "1773302700.00100"
+@pytest.fixture
+def out(tmp_path) -> Path:
+    folder = tmp_path / "out"
+    folder.mkdir()
+    return folder
 
 
-def test_export_anonymous_replies_have_no_user(exported):
-    data, _ = exported
-    replies = {r["id"]: r for p in data["prompts"] for r in p["replies"]}
-    assert replies["r2"]["user"] is None
-    assert replies["r5"]["user"] is None
+def check_contract(data: bytes, session_id: str) -> None:
+    """The JSON other programs read (SPEC §8), as the command line writes it."""
+    parsed = json.loads(data)
+    assert {k: parsed["session"][k] for k in ("id", "channel", "state", "timezone", "anonymity")} == {
+        "id": session_id, "channel": CHANNEL, "state": "running", "timezone": "Europe/Copenhagen",
+        "anonymity": "choice"}
+    first = parsed["prompts"][0]
+    assert first["state"] == "posted" and first["posted_at"] and first["message_ts"]
+    replies = {r["text"]: r for r in first["replies"]}
+    assert {k: replies[NAMED_TEXT][k] for k in ("user", "role", "votes", "edited")} == {
+        "user": NAMED, "role": "employee", "votes": 1, "edited": False}
+    assert replies[POLITICIAN_TEXT]["role"] == "politician"
+    assert replies[HIDDEN_TEXT]["user"] is None
+    assert {k: parsed["stats"][k] for k in ("replies", "participants")} == {"replies": 3, "participants": 3}
 
 
-def test_export_stats_count_replies_and_distinct_participants(exported):
-    data, _ = exported
-    assert data["stats"]["replies"] == 5
-    assert data["stats"]["participants"] == 3   # r1/r4 and r2/r5 share an author
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_format_holds_the_days_answers_with_names_and_without_the_anonymous_author(day, settings, export,
+                                                                                          out, fmt):
+    target = out / f"temadag.{fmt}"
+    result = export(settings.db_path, day.id, fmt, "--out", str(target))
+    assert result.code == 0 and result.out == "", result.err
+    text = readable(fmt, target.read_bytes())
+    assert NAMED_TEXT in text and POLITICIAN_TEXT in text and HIDDEN_TEXT in text
+    assert HIDDEN not in text and f"Person {HIDDEN}" not in text
+    if fmt == "json":  # the contract carries user ids; every other format shows people by their display names
+        check_contract(target.read_bytes(), day.id)
+    else:
+        assert "Karen Holm" in text and POLITICIAN not in text
 
 
-def test_anonymous_author_appears_nowhere_in_json_or_markdown(day, exported):
-    _, text = exported
-    markdown = to_markdown(build(*day), "da")
-    for secret in (ANON_PSEUDONYM, HIDDEN_USER):
-        assert secret not in text
-        assert secret not in markdown
+@pytest.mark.parametrize("fmt", TEXT_FORMATS)
+def test_text_formats_go_to_stdout_without_out_and_match_the_file(planned, export, out, fmt):
+    db, session_id = planned
+    printed = export(db, session_id, fmt)
+    assert printed.code == 0 and printed.err == ""
+    export(db, session_id, fmt, "--out", str(out / f"day.{fmt}"))
+    assert printed.out == (out / f"day.{fmt}").read_bytes().decode("utf-8-sig")
 
 
-def test_no_pseudonym_leaves_the_database(day, exported):
-    _, text = exported
-    markdown = to_markdown(build(*day), "da")
-    for pseudonym in (ANON_PSEUDONYM, NAMED_PSEUDONYM, POLITICIAN_PSEUDONYM):
-        assert pseudonym not in text + markdown
+def check_empty_json(data: bytes, prompts: int) -> None:
+    parsed = json.loads(data)
+    assert {k: parsed["stats"][k] for k in ("replies", "participants")} == {"replies": 0, "participants": 0}
+    assert len(parsed["prompts"]) == prompts
+    assert all(p["replies"] == [] and p["themes"] == [] for p in parsed["prompts"])
 
 
-def markdown_line(markdown: str, text: str) -> str:
-    (line,) = [line for line in markdown.splitlines() if text in line]
-    return line
+def check_empty_csv(data: bytes, prompts: int) -> None:
+    [header] = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+    assert header[:4] == [t("da", "sheet.number"), t("da", "sheet.key"), t("da", "sheet.question"),
+                          t("da", "sheet.answer")]
 
 
-def test_markdown_lists_replies_most_voted_first(day):
-    markdown = to_markdown(build(*day), "da")
-    order = [markdown.index(text) for text in
-             ("Gratis buskort til alle unge", "Lommepengejob i kommunen", "Mentorer fra erhvervslivet")]
-    assert order == sorted(order)
+def check_empty_workbook(data: bytes, prompts: int) -> None:
+    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+    for sheet in ("sheet.answers", "sheet.themes"):
+        rows = list(book[t("da", sheet)].iter_rows(values_only=True))
+        assert len(rows) == 1, f"{t('da', sheet)} has only its header"
 
 
-def test_markdown_says_anonym_for_anonymous_replies(day):
-    markdown = to_markdown(build(*day), "da")
-    assert "anonym" in markdown_line(markdown, "Gratis buskort til alle unge")
-    assert "anonym" in markdown_line(markdown, "Kommunen låner skovle ud")
-    assert "anonym" not in markdown_line(markdown, "Mentorer fra erhvervslivet")
+def check_empty_report(data: bytes, prompts: int) -> None:
+    text = html.unescape(data.decode("utf-8"))
+    nothing = t("da", "report.answers_from", answers=t("da", "report.answers_n", n=0),
+                people=t("da", "report.people_n", n=0))
+    assert text.count(nothing) == prompts, "every prompt says it got 0 answers from 0 people"
+    assert t("da", "report.no_answers") in text and t("da", "report.no_top") in text
+    assert t("da", "report.themes") not in text
 
 
-def test_markdown_names_named_replies_in_a_choice_session(day):
-    markdown = to_markdown(build(*day), "da")
-    assert f"<@{NAMED_USER}>" in markdown_line(markdown, "Mentorer fra erhvervslivet")
+EMPTY_CHECKS = {"md": check_empty_report, "html": check_empty_report, "xlsx": check_empty_workbook,
+                "csv": check_empty_csv, "json": check_empty_json}
 
 
-def test_markdown_hides_names_in_a_confidential_session(day):
-    _, prompts, replies = day
-    markdown = to_markdown(build(make_session("confidential"), prompts, replies), "da")
-    assert NAMED_USER not in markdown and POLITICIAN not in markdown
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_session_without_answers_exports_cleanly_with_zeros_and_no_themes(planned, export, out, fmt):
+    db, session_id = planned
+    target = out / f"tom.{fmt}"
+    result = export(db, session_id, fmt, "--out", str(target))
+    assert result.code == 0, result.err
+    EMPTY_CHECKS[fmt](target.read_bytes(), len(load_deck("velfaerd").prompts))
 
 
-def test_markdown_has_every_prompt_and_the_title(day):
-    markdown = to_markdown(build(*day), "da")
-    assert "Velfærd i fællesskab" in markdown
-    assert all(f"Tænk nu, hvis {key}?" in markdown for key in ("ungdom", "sne", "tom"))
+@pytest.mark.parametrize("given, expected", [((), ";"), (("--delimiter", ","), ","), (("--delimiter", ";"), ";")])
+def test_csv_starts_with_a_bom_and_uses_semicolons_unless_told(planned, export, out, given, expected):
+    db, session_id = planned
+    target = out / "day.csv"
+    assert export(db, session_id, "csv", "--out", str(target), *given).code == 0
+    data = target.read_bytes()
+    assert data.startswith(BOM), "Excel needs the BOM to read æ, ø and å"
+    header = data[len(BOM):].decode("utf-8").splitlines()[0]
+    assert header.split(expected)[:3] == [t("da", "sheet.number"), t("da", "sheet.key"), t("da", "sheet.question")]
+
+
+def test_a_file_export_replaces_the_old_file_whole_and_privately(planned, export, out, tmp_path):
+    db, session_id = planned
+    target = out / "day.json"
+    assert export(db, session_id, "json", "--out", str(target)).code == 0
+    old = target.read_bytes()
+    assert hvis("session", "close", session_id, env=cli_env(db), cwd=tmp_path).code == 0  # the export changes
+    with target.open("rb") as reader_of_the_old_file:
+        again = export(db, session_id, "json", "--out", str(target))
+        assert again.code == 0, again.err
+        assert reader_of_the_old_file.read() == old, "the old file was rewritten in place, not replaced"
+    assert json.loads(target.read_bytes())["session"]["state"] == "closed"
+    assert sorted(os.listdir(out)) == ["day.json"], "no temporary file is left behind"
+    assert target.stat().st_mode & 0o777 == 0o600
+
+
+PROTECTED = ["hvis.db", "hvis.db-wal", "hvis.db-shm", "keys/hvis.json", "keys/hvis.json.lock", "link-to-db"]
+
+
+@pytest.mark.parametrize("force", [False, True], ids=["", "force"])
+@pytest.mark.parametrize("name", PROTECTED)
+def test_export_never_writes_over_the_database_or_its_key_store(planned, export, name, force):
+    db, session_id = planned  # its key store is data/keys/hvis.json (cli_env)
+    (db.parent / "link-to-db").symlink_to(db)
+    target = (db.parent / name).resolve()
+    before = target.read_bytes() if target.exists() else None
+    result = export(db, session_id, "json", "--out", str(db.parent / name), *(["--force"] if force else []))
+    assert result.code == 2 and "database or its key store" in one_line(result)
+    assert (target.read_bytes() if target.exists() else None) == before
+
+
+def test_export_refuses_a_file_it_did_not_write_unless_forced(planned, export, out):
+    db, session_id = planned
+    notes = out / "noter.md"
+    notes.write_text("Mine egne noter fra planlægningen\n", encoding="utf-8")
+    refused = export(db, session_id, "md", "--out", str(notes))
+    assert refused.code == 2 and "--force" in one_line(refused)
+    assert notes.read_text(encoding="utf-8") == "Mine egne noter fra planlægningen\n"
+    forced = export(db, session_id, "md", "--out", str(notes), "--force")
+    assert forced.code == 0 and notes.read_text(encoding="utf-8").startswith("# ")
+
+
+def test_export_refuses_its_own_file_once_a_person_has_changed_it(planned, export, out):
+    db, session_id = planned
+    target = out / "day.md"
+    assert export(db, session_id, "md", "--out", str(target)).code == 0
+    assert export(db, session_id, "md", "--out", str(target)).code == 0, "its own unchanged file may be replaced"
+    target.write_text(target.read_text(encoding="utf-8") + "\nMine kommentarer\n", encoding="utf-8")
+    refused = export(db, session_id, "md", "--out", str(target))
+    assert refused.code == 2 and "changed" in one_line(refused)
+    assert target.read_text(encoding="utf-8").endswith("Mine kommentarer\n")
+
+
+@pytest.fixture
+def locked(tmp_path) -> Path:
+    """A folder this process may not write to (for root, which ignores modes: the immutable attribute)."""
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    as_root = os.geteuid() == 0
+    if as_root:
+        if not shutil.which("chattr") or subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode:
+            pytest.skip("running as root without chattr: no folder can be made unwritable")
+    else:
+        folder.chmod(0o500)
+    yield folder
+    if as_root:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)
+    else:
+        folder.chmod(0o700)
+
+
+def test_an_unwritable_out_folder_is_exit_2_and_nothing_is_written(planned, export, locked):
+    db, session_id = planned
+    result = export(db, session_id, "md", "--out", str(locked / "day.md"))
+    assert result.code == 2 and str(locked) in one_line(result)
+    assert os.listdir(locked) == []
+
+
+@pytest.mark.parametrize("where", ["no-such-folder/day.md", "out"])
+def test_an_out_path_that_is_not_a_file_in_a_folder_is_exit_2(planned, export, out, tmp_path, where):
+    db, session_id = planned
+    result = export(db, session_id, "md", "--out", str(tmp_path / where))
+    assert result.code == 2 and one_line(result).startswith("hvis")
+    assert not (tmp_path / "no-such-folder").exists() and os.listdir(out) == []
+
+
+def test_summary_prints_the_report_in_the_terminal(planned, tmp_path):
+    db, session_id = planned
+    result = hvis("summary", session_id, env=cli_env(db), cwd=tmp_path)
+    assert result.code == 0, result.err
+    assert result.out.startswith("# " + t("da", "report.title", title="Tom dag"))
+    prompts = len(load_deck("velfaerd").prompts)
+    assert all(f"## {t('da', 'report.prompt', number=n, text='')}" in result.out for n in range(1, prompts + 1))
+    assert t("da", "report.no_answers") in result.out and files_in(tmp_path) == {"data"}

@@ -311,7 +311,7 @@ def test_markdown_report_says_what_the_day_said():
     for expected in [
         "# Resultat: Velfærd 2030: Tænk nu, hvis…", "#temadag-velfaerd",
         "12. marts 2026, kl. 09.00–kl. 15.30 (Europe/Copenhagen)",
-        "Hver deltager valgte selv", "- **Deltagelse:** 5 af 40 i kanalen (13 %)", "- **Svar:** 15 (heraf 3 anonyme)",
+        "Hver deltager valgte selv", "- **Deltagelse:** mindst 10 % af de 40 i kanalen", "- **Svar:** 15 (heraf 3 anonyme)",
         "Tallene viser, hvor mange der deltog – de er ikke en repræsentativ meningsmåling.",
         "1. “Flere praktikpladser i kommunen” _(medarbejder, Anna Andersen · 👍 4 · spørgsmål 1)_",
         "#### praktik (2 svar)", "Nøgleord: praktik, mentor",

@@ -1,106 +1,143 @@
-"""The bot as its own process: created from another process, down when prompts fall due, killed mid-burst."""
+"""The bot stopped, restarted and killed: sessions from another process, a dead process's lease, a kill -9
+mid-burst, prompts that fell due while it was down, a post Slack took as the bot went down, and the end of a
+day sent once."""
 
 from __future__ import annotations
 
 import json
 import threading
 import time
+from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 
-from bot import render
+from bot import scheduling
+from bot.rules.decks import load_deck
+from bot.runtime import Bot
+from bot.services import sessions
+from bot.services.linking import Linker
 from standin import SignedSender
 from storage import Store
+from storage.keys import KeyStore
 from tests.support import CHANNEL, FACILITATOR, SECRET, TEAM, USERS, BotProcess, cli_env, hvis, wait_until
 
-
-def _at(delta: timedelta) -> str:
-    return (datetime.now(timezone.utc) + delta).isoformat(timespec="seconds")
+OTHER = "C0ANDEN001"
 
 
-def _prompt_messages(stub, prompt_key=None):
-    return [m for m in stub.messages(CHANNEL) if (m.get("metadata") or {}).get("event_type") == render.PROMPT_EVENT
-            and (prompt_key is None or m["metadata"]["event_payload"]["prompt_key"] == prompt_key)]
+def _key(message: dict) -> str:
+    return str(((message.get("metadata") or {}).get("event_payload") or {}).get("key") or "")
+
+
+def _prompts_in(stub, channel=CHANNEL):
+    """Prompt messages Slack holds in a channel (each carries its outbox key in its metadata)."""
+    return [m for m in stub.messages(channel) if _key(m).startswith("prompt:")]
+
+
+def _calls(stub, method, key):
+    return [c for c in stub.calls_to(method) if _key(c.args) == key]
+
+
+def _at(seconds: float) -> datetime:
+    """A start time in whole seconds (what `--start` takes), `seconds` from now."""
+    return datetime.fromtimestamp(int(time.time() + seconds), timezone.utc)
+
+
+def _create(db, cwd, channel=CHANNEL, start=None, title="Temadag"):
+    made = hvis("session", "create", "--title", title, "--channel", channel, "--facilitator", FACILITATOR,
+                "--start", (start or _at(0)).isoformat(), env=cli_env(db), cwd=cwd)
+    assert made.code == 0, made.err
+    return made.out.strip()
+
+
+def _plan(store, linker, title, start, now, channel=CHANNEL):
+    """A session planned through the service (as the modal does), in this process."""
+    session, prompts = sessions.create_session(
+        store, linker, load_deck("velfaerd"), title=title, channel=channel, start=start, timezone="Europe/Copenhagen",
+        anonymity_mode="choice", facilitators=[FACILITATOR], now=now, grace=timedelta(minutes=15), team_id=TEAM)
+    return session, prompts[0]
 
 
 @pytest.fixture
-def workdirs(tmp_path):
+def other_channel(stub):
+    """A second channel, so that two sessions can run at the same time."""
+    stub.add_channel(OTHER, name="andet-rum", members=[*USERS, FACILITATOR])
+    return OTHER
+
+
+@pytest.fixture
+def workdirs(tmp_path, stub, other_channel):
+    """The database's folder, the bot's working folder and another process's folder."""
     (tmp_path / "bot").mkdir()
     (tmp_path / "elsewhere").mkdir()
     return tmp_path / "data" / "hvis.db", tmp_path / "bot", tmp_path / "elsewhere"
 
 
-def test_session_created_from_another_process_while_running_posts_once_at_its_time(stub, workdirs):
-    db, bot_dir, other_dir = workdirs
-    bot = BotProcess(stub, db, bot_dir).start()
+@contextmanager
+def _process(stub, db, cwd):
+    bot = BotProcess(stub, db, cwd).start()
     try:
-        start = datetime.now(timezone.utc) + timedelta(seconds=3)
-        created = hvis("session", "create", "--title", "Temadag", "--channel", CHANNEL, "--start",
-                       start.isoformat(timespec="seconds"), "--facilitator", FACILITATOR,
-                       env=cli_env(db), cwd=other_dir)
-        assert created.returncode == 0, created.stderr
-        session_id = created.stdout.strip()
-        wait_until(lambda: _prompt_messages(stub, "ungdom"), "the first prompt", timeout=20)
-        posted_at = time.time()
-        assert start.timestamp() - 0.5 <= posted_at <= start.timestamp() + 5
-        time.sleep(2.5)  # several more ticks: a second post would show up now
-        assert len(_prompt_messages(stub)) == 1
-        shown = json.loads(hvis("session", "show", session_id, "--json", env=cli_env(db), cwd=other_dir).stdout)
+        yield bot
+    finally:
+        bot.stop()
+
+
+@contextmanager
+def _running(settings, clock, stub, **changes):
+    """The bot in this process (stopped cleanly at the end, as a restart would)."""
+    bot = Bot(replace(settings, **changes), clock, tick_seconds=0.05)
+    port = bot.start_http("127.0.0.1", 0)
+    stub.request_url = f"http://127.0.0.1:{port}/slack/events"
+    try:
+        yield bot
+    finally:
+        bot.stop()
+
+
+def _ticks(bot, n=2):
+    """Wait until the running scheduler has finished `n` more whole ticks (one extra: a tick may be under way)."""
+    done = []
+
+    def seen(event):
+        if event.job_id == scheduling.TICK_ID:
+            done.append(event)
+    bot.scheduler.add_listener(seen, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+    try:
+        wait_until(lambda: len(done) > n, f"{n} scheduler ticks")
+    finally:
+        bot.scheduler.remove_listener(seen)
+
+
+# ---- the bot as its own process ------------------------------------------------------------------------
+
+def test_sessions_from_another_process_post_once_at_their_time_and_a_killed_bots_lease_is_taken_at_once(stub,
+                                                                                                        workdirs):
+    db, bot_dir, other_dir = workdirs
+    store = Store(db)
+    with _process(stub, db, bot_dir) as first:
+        start = _at(1.5)
+        session_id = _create(db, other_dir, start=start)  # while the bot runs: picked up without a restart
+        [message] = wait_until(lambda: _prompts_in(stub), "the first prompt")
+        [call] = _calls(stub, "chat.postMessage", _key(message))
+        assert start.timestamp() <= call.at <= start.timestamp() + 2.5, "posted at its time, by the next tick"
+
+        dead = store.leases.holder(scheduling.LEASE, time.time())
+        assert dead, "the running bot holds the scheduler lease"
+        first.kill()
+        killed_at = time.time()
+    assert store.leases.holder(scheduling.LEASE, killed_at + 5) == dead, "the dead process's lease has not lapsed"
+    _create(db, other_dir, channel=OTHER, title="Efter nedbrud")  # due at once, while no bot runs
+    with _process(stub, db, bot_dir):
+        [other] = wait_until(lambda: _prompts_in(stub, OTHER), "the second session's prompt")
+        [call] = _calls(stub, "chat.postMessage", _key(other))
+        assert killed_at < call.at < killed_at + 5, "the restarted bot did not wait for the dead lease to lapse"
+        # The restarted bot has ticked past the first session: its prompt is not posted again.
+        assert len(_prompts_in(stub)) == 1
+        shown = json.loads(hvis("session", "show", session_id, "--json", env=cli_env(db), cwd=other_dir).out)
         assert shown["state"] == "running" and shown["prompts"][0]["state"] == "posted"
         assert shown["team_id"] == TEAM, "the bot adopts sessions created without a workspace id"
-    finally:
-        bot.stop()
-
-
-def test_prompts_due_while_down_are_posted_late_within_grace_else_missed(stub, workdirs):
-    db, bot_dir, other_dir = workdirs
-    env = cli_env(db)
-    late = hvis("session", "create", "--title", "Sen", "--channel", CHANNEL, "--start", _at(-timedelta(minutes=5)),
-                env=env, cwd=other_dir).stdout.strip()
-    missed = hvis("session", "create", "--title", "Misset", "--channel", CHANNEL, "--start",
-                  _at(-timedelta(minutes=20)), env=env, cwd=other_dir).stdout.strip()
-    bot = BotProcess(stub, db, bot_dir).start()
-    try:
-        wait_until(lambda: Store(db).prompts(missed)[0].state == "missed", "the missed prompt")
-        wait_until(lambda: Store(db).prompts(late)[0].state == "posted", "the late prompt")
-        notice = wait_until(lambda: [c for c in stub.calls_to("chat.postMessage")
-                                     if c.args.get("channel") == FACILITATOR], "the facilitator's notice")
-        assert "post_now" in json.dumps(notice[0].args["blocks"])
-        assert Store(db).prompts(missed)[0].text in notice[0].args["text"] and "Misset" in notice[0].args["text"]
-    finally:
-        bot.stop()
-    bot = BotProcess(stub, db, bot_dir).start()
-    try:
-        time.sleep(2.5)  # ticks run; nothing may be posted again
-        assert len(_prompt_messages(stub)) == 1
-        assert Store(db).prompts(missed)[0].state == "missed"
-        dm = stub.dm_channel(FACILITATOR)
-        [button_message] = [m for m in stub.messages(dm) if "post_now" in json.dumps(m.get("blocks"))]
-        prompt_id = str(Store(db).prompts(missed)[0].id)
-        refused = stub.click(USERS[0], dm, button_message["ts"], "post_now", prompt_id)
-        assert refused.status == 200 and Store(db).prompts(missed)[0].state == "missed"
-        stub.click(FACILITATOR, dm, button_message["ts"], "post_now", prompt_id)
-        wait_until(lambda: Store(db).prompts(missed)[0].state == "posted", "post now")
-        assert len(_prompt_messages(stub)) == 2
-    finally:
-        bot.stop()
-
-
-def test_bot_restarted_after_sigkill_schedules_at_once(stub, workdirs):
-    db, bot_dir, other_dir = workdirs
-    bot = BotProcess(stub, db, bot_dir).start()
-    start = datetime.now(timezone.utc) + timedelta(seconds=4)
-    assert hvis("session", "create", "--title", "Efter nedbrud", "--channel", CHANNEL, "--start",
-                start.isoformat(timespec="seconds"), env=cli_env(db), cwd=other_dir).returncode == 0
-    bot.kill()  # its scheduler lease stays behind in the database
-    bot = BotProcess(stub, db, bot_dir).start()
-    try:
-        wait_until(lambda: _prompt_messages(stub, "ungdom"), "the first prompt", timeout=20)
-        assert time.time() <= start.timestamp() + 4, "a dead process's lease must not delay the restarted bot"
-        assert len(_prompt_messages(stub)) == 1
-    finally:
-        bot.stop()
 
 
 def _reply_envelope(n: int, thread_ts: str) -> bytes:
@@ -115,41 +152,117 @@ def _reply_envelope(n: int, thread_ts: str) -> bytes:
 
 def test_sigkill_mid_burst_loses_no_acknowledged_reply_and_redelivery_adds_no_duplicates(stub, workdirs):
     db, bot_dir, other_dir = workdirs
-    session_id = hvis("session", "create", "--title", "Burst", "--channel", CHANNEL, "--start", _at(timedelta()),
-                      env=cli_env(db), cwd=other_dir).stdout.strip()
-    bot = BotProcess(stub, db, bot_dir).start()
-    thread_ts = wait_until(lambda: _prompt_messages(stub, "ungdom"), "the first prompt")[0]["ts"]
+    session_id = _create(db, other_dir)
     total, acked, lock = 400, set(), threading.Lock()
+    with _process(stub, db, bot_dir) as bot:
+        thread_ts = wait_until(lambda: _prompts_in(stub), "the first prompt")[0]["ts"]
 
-    def send(numbers):
-        sender = SignedSender(bot.url + "/slack/events", SECRET)
-        for n in numbers:
-            try:
-                if sender.post(_reply_envelope(n, thread_ts), "application/json").status == 200:
-                    with lock:
-                        acked.add(n)
-            except OSError:
-                pass  # the process is gone: Slack would retry this one later
+        def send(numbers):
+            sender = SignedSender(bot.url + "/slack/events", SECRET)
+            for n in numbers:
+                try:
+                    if sender.post(_reply_envelope(n, thread_ts), "application/json").status == 200:
+                        with lock:
+                            acked.add(n)
+                except OSError:
+                    pass  # the process is gone: Slack would deliver this one again later
 
-    workers = [threading.Thread(target=send, args=(range(k, total, 8),)) for k in range(8)]
-    for worker in workers:
-        worker.start()
-    wait_until(lambda: len(acked) >= 60, "part of the burst to be acknowledged")
-    bot.kill()
-    for worker in workers:
-        worker.join()
+        workers = [threading.Thread(target=send, args=(range(k, total, 8),)) for k in range(8)]
+        for worker in workers:
+            worker.start()
+        wait_until(lambda: len(acked) >= 60, "part of the burst to be acknowledged", interval=0.001)
+        bot.kill()
+        for worker in workers:
+            worker.join()
     assert 60 <= len(acked) < total, "the kill must land mid-burst"
-
-    stored = {r.text for r in Store(db).replies(session_id)}
+    stored = {r.text for r in Store(db).replies.of_session(session_id)}
     assert {f"Svar nummer {n} – æøå" for n in acked} <= stored
 
-    bot = BotProcess(stub, db, bot_dir).start()
-    try:
+    with _process(stub, db, bot_dir) as bot:
         sender = SignedSender(bot.url + "/slack/events", SECRET)
-        for n in range(total):  # Slack redelivers what it did not see acknowledged; we resend everything
-            assert sender.post(_reply_envelope(n, thread_ts), "application/json",
-                               extra_headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"}).status == 200
-        texts = [r.text for r in Store(db).replies(session_id)]
+        retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"}
+        for n in range(total):  # Slack delivers again what it did not see acknowledged; we resend everything
+            assert sender.post(_reply_envelope(n, thread_ts), "application/json", extra_headers=retry).status == 200
+        texts = [r.text for r in Store(db).replies.of_session(session_id)]
         assert len(texts) == total == len(set(texts))
-    finally:
-        bot.stop()
+
+
+# ---- restarts of the bot in this process (on the test's clock) --------------------------------------------
+
+def test_prompts_that_fell_due_while_the_bot_was_down_are_posted_late_within_grace_else_missed(settings, clock, stub,
+                                                                                                other_channel):
+    store, linker, planned = Store(settings.db_path).migrate(), Linker(KeyStore(settings.key_file)), clock.now()
+    made = {}
+    for title, channel, start in (("Sen", CHANNEL, planned + timedelta(minutes=10)), ("Misset", OTHER, planned)):
+        made[title], _ = _plan(store, linker, title, start, planned, channel)
+    store.close()
+    clock.advance(minutes=20)  # nothing ran meanwhile: "Sen" is 10 minutes late, "Misset" 20
+
+    def first(bot, title):
+        return bot.store.prompts.of(made[title].id)[0]
+
+    dm = stub.dm_channel(FACILITATOR)
+    with _running(settings, clock, stub) as bot:
+        wait_until(lambda: first(bot, "Misset").state == "missed", "the missed prompt")
+        wait_until(lambda: first(bot, "Sen").state == "posted", "the late prompt")
+        assert first(bot, "Sen").posted_at > first(bot, "Sen").due_at
+        [notice] = wait_until(lambda: stub.messages(dm), "the facilitator's notice")
+        assert "Misset" in notice["text"] and "post_now" in json.dumps(notice["blocks"])
+        assert first(bot, "Misset").text[:40] in json.dumps(notice["blocks"], ensure_ascii=False)
+    with _running(settings, clock, stub) as bot:
+        _ticks(bot)
+        assert len(_prompts_in(stub)) == 1 and _prompts_in(stub, OTHER) == [] and len(stub.messages(dm)) == 1
+        missed = first(bot, "Misset")
+        assert stub.click(USERS[0], dm, notice["ts"], "post_now", str(missed.id)).status == 200
+        wait_until(lambda: stub.ephemerals(user=USERS[0]), "the refusal")
+        assert first(bot, "Misset").state == "missed"
+        assert stub.click(FACILITATOR, dm, notice["ts"], "post_now", str(missed.id)).status == 200
+        wait_until(lambda: first(bot, "Misset").state == "posted", "the prompt sent now")
+        assert len(_prompts_in(stub, OTHER)) == 1 and len(_prompts_in(stub)) == 1
+
+
+def test_a_post_slack_took_as_the_bot_went_down_is_found_by_its_metadata_not_posted_again(settings, clock, stub):
+    fast = {"slack_timeout": 1.0, "settle_seconds": 0.5}
+    stub.inject("chat.postMessage", delay=1.5)  # Slack takes the prompt, but answers after the bot stopped waiting
+    with _running(settings, clock, stub, **fast) as bot:
+        _, first = _plan(bot.store, bot.linker, "Temadag", clock.now(), clock.now())
+        key = f"prompt:{first.id}"
+        wait_until(lambda: (p := bot.store.posts.get(key)) and p.state == "sending", "the post in flight")
+    # Down with the outcome unknown: what a crash between Slack's answer and our record leaves behind.
+    [message] = wait_until(lambda: [m for m in stub.messages(CHANNEL) if _key(m) == key], "Slack to finish the post")
+    with _running(settings, clock, stub, **fast) as bot:
+        assert bot.store.prompts.get(first.id).state == "posting"
+        _ticks(bot)
+        assert bot.store.prompts.get(first.id).state == "posting", "nothing is done before the settle time"
+        clock.advance(seconds=2)  # past HVIS_SLACK_TIMEOUT + HVIS_SETTLE_SECONDS
+        wait_until(lambda: bot.store.prompts.get(first.id).state == "posted", "the look-up to find the post")
+        assert bot.store.prompts.get(first.id).message_ts == message["ts"]
+        assert any(c.args.get("include_all_metadata") for c in stub.calls_to("conversations.history"))
+        _ticks(bot)
+        assert len(_calls(stub, "chat.postMessage", key)) == 1 and len(_prompts_in(stub)) == 1
+
+
+def test_wrap_up_and_exports_are_sent_once_across_a_restart_even_when_slack_answered_too_late(settings, clock, stub):
+    fast = {"slack_timeout": 1.0, "settle_seconds": 0.5}
+    with _running(settings, clock, stub, **fast) as bot:
+        session, first = _plan(bot.store, bot.linker, "Temadag", clock.now(), clock.now())
+        prompt = wait_until(lambda: (p := bot.store.prompts.get(first.id)).message_ts and p, "the first prompt")
+        stub.post_as_user(USERS[0], CHANNEL, "Tænk hvis alle unge fik en mentor", thread_ts=prompt.message_ts)
+        # Slack shares the export files, but answers after the bot stopped waiting (files carry no metadata:
+        # they are found again by their ids).
+        stub.inject("files.completeUploadExternal", delay=1.5)
+        sessions.close_session(bot.store, bot.linker, bot.store.sessions.get(session.id), clock.now())
+        wrapup, export = f"wrapup:{session.id}", f"export:{session.id}:{bot.linker.tag(FACILITATOR)}"
+        wait_until(lambda: (p := bot.store.posts.get(export)) and p.state == "sending", "the export in flight")
+        assert bot.store.posts.get(wrapup).state == "sent"
+    # The bot has stopped with the export's outcome unknown; Slack finishes it meanwhile.
+    wait_until(lambda: len(stub.files) == 4, "Slack to finish sharing the files")
+    clock.advance(seconds=2)
+    with _running(settings, clock, stub, **fast) as bot:
+        wait_until(lambda: bot.store.posts.get(export).state == "sent", "the look-up of the files")
+        _ticks(bot)
+        assert len([m for m in stub.messages(CHANNEL) if _key(m) == wrapup]) == 1
+        assert len(_calls(stub, "chat.postMessage", wrapup)) == 1
+        assert len(stub.calls_to("files.completeUploadExternal")) == 1
+        assert sorted(f["filename"].rsplit(".", 1)[1] for f in stub.files) == ["html", "json", "md", "xlsx"]
+        assert all(f["channel_id"] == stub.dm_channel(FACILITATOR) for f in stub.files)

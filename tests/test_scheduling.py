@@ -1,177 +1,343 @@
-"""Prompts go out at their time, exactly once, through rate limits, server errors and crashes."""
+"""Prompts go out at their time, exactly once: double ticks, two processes, rate limits, server errors looked
+up before a retry, missed prompts and *Send nu*, reminders, closing rounds, and a session closing itself.
+(Restarts and crashes: test_restarts.py.)"""
 
 from __future__ import annotations
 
-import time
+import json
+import threading
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import timedelta
 
-from bot import render, scheduling, sessions
-from bot.decks import load_deck
-from tests.support import CHANNEL, FACILITATOR, TEAM, wait_until
+import pytest
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
+
+from bot import scheduling
+from bot.i18n import t
+from bot.rules.decks import load_deck
+from bot.runtime import Bot
+from bot.services import sessions
+from tests.support import CHANNEL, FACILITATOR, GUEST, TEAM, USERS, wait_until
+
+SHORT_DECK = """
+title = "Kort temadag"
+language = "da"
+{options}
+
+[[prompts]]
+id = "foerste"
+kind = "open"
+at = "+0m"
+close = "+10m"
+text = "Tænk nu, hvis møderne var korte?"
+
+[[prompts]]
+id = "anden"
+kind = "open"
+at = "+15m"
+close = "+10m"
+text = "Tænk nu, hvis alle kom til tiden?"
+"""
 
 
-def _create(bot, clock, start):
-    return sessions.create_session(bot.h.store, load_deck("velfaerd"), title="Temadag", channel=CHANNEL,
-                                   start=start, timezone="Europe/Copenhagen", language="da", anonymity="choice",
-                                   facilitators=[FACILITATOR], now=clock.now(), team_id=TEAM)
+# ---- helpers -----------------------------------------------------------------------------------------
+
+def _create(bot, clock, start, deck="velfaerd", facilitators=(FACILITATOR,), now=None):
+    """Plan a session through the service (as the modal and the command line do); returns (session, prompts)."""
+    return sessions.create_session(
+        bot.store, bot.linker, load_deck(deck), title="Temadag", channel=CHANNEL, start=start,
+        timezone="Europe/Copenhagen", anonymity_mode="choice", facilitators=list(facilitators),
+        now=now or clock.now(), grace=timedelta(minutes=15), team_id=TEAM)
 
 
-def _prompt_posts(stub, prompt_id):
-    return [c for c in stub.calls_to("chat.postMessage") if c.status == 200
-            and (c.args.get("metadata") or {}).get("event_payload", {}).get("prompt_id") == prompt_id]
+def _key(args: dict) -> str | None:
+    return ((args.get("metadata") or {}).get("event_payload") or {}).get("key")
 
+
+def _calls(stub, key, status=None):
+    """chat.postMessage calls Slack answered for one outbox key (whatever the answer, unless `status`)."""
+    return [c for c in stub.calls_to("chat.postMessage") if _key(c.args) == key and status in (None, c.status)]
+
+
+def _in_channel(stub, key, channel=CHANNEL):
+    """Messages Slack holds carrying one outbox key: what people actually see."""
+    return [m for m in stub.messages(channel) if _key(m) == key]
+
+
+def _state(bot, prompt):
+    return bot.store.prompts.get(prompt.id).state
+
+
+def _ts(bot, prompt):
+    return bot.store.prompts.get(prompt.id).message_ts
+
+
+def _ticks(bot, n=2):
+    """Wait until the running scheduler has finished `n` more whole ticks (one extra: a tick may be under way)."""
+    done = []
+
+    def seen(event):
+        if event.job_id == scheduling.TICK_ID:
+            done.append(event)
+    bot.scheduler.add_listener(seen, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+    try:
+        wait_until(lambda: len(done) > n, f"{n} scheduler ticks")
+    finally:
+        bot.scheduler.remove_listener(seen)
+
+
+def _notice(stub, user):
+    """The direct message to `user` that offers *Send nu*."""
+    return wait_until(lambda: [m for m in stub.messages(stub.dm_channel(user))
+                               if "post_now" in json.dumps(m["blocks"])], f"the *Send nu* notice to {user}")
+
+
+@contextmanager
+def _running(settings, clock, stub, **changes):
+    """The real bot with changed settings, serving Slack over HTTP and ticking."""
+    bot = Bot(replace(settings, **changes), clock, tick_seconds=0.05)
+    port = bot.start_http("127.0.0.1", 0)
+    stub.request_url = f"http://127.0.0.1:{port}/slack/events"
+    try:
+        yield bot
+    finally:
+        bot.stop()
+
+
+@pytest.fixture
+def idle(settings, clock):
+    """Bots on the test's database that do not tick by themselves (each is another process's parts):
+    the test calls `bot.ticker.tick()`, and no scheduler runs beside it."""
+    made = []
+
+    def make():
+        made.append(Bot(settings, clock))
+        return made[-1]
+    yield make
+    for bot in made:
+        bot.stop()
+
+
+# ---- exactly once --------------------------------------------------------------------------------------
 
 def test_prompt_is_posted_once_when_it_falls_due(bot, clock, stub):
-    session = _create(bot, clock, clock.now() + timedelta(minutes=10))
-    first = bot.h.store.prompts(session.id)[0]
-    for _ in range(3):
-        scheduling.tick(bot.h)
-    assert _prompt_posts(stub, first.id) == []
+    session, prompts = _create(bot, clock, clock.now() + timedelta(minutes=10))
+    first, key = prompts[0], f"prompt:{prompts[0].id}"
+    _ticks(bot)
+    assert _calls(stub, key) == [] and _state(bot, first) == "pending"
     clock.advance(minutes=10)
-    wait_until(lambda: bot.h.store.prompt(first.id).state == "posted", "the first prompt")
-    for _ in range(3):
-        scheduling.tick(bot.h)
-    [call] = _prompt_posts(stub, first.id)
-    assert call.args["channel"] == CHANNEL and first.text in call.args["text"]
-    assert bot.h.store.session(session.id).state == "running"
-    assert bot.h.store.prompts(session.id)[1].state == "pending"
+    wait_until(lambda: _state(bot, first) == "posted", "the first prompt")
+    _ticks(bot)
+    [call] = _calls(stub, key)
+    [message] = _in_channel(stub, key)
+    assert call.args["channel"] == CHANNEL and "Tænk nu, hvis" in call.args["text"]
+    assert bot.store.prompts.get(first.id).message_ts == message["ts"]
+    assert [b["type"] for b in message["blocks"]][-1] == "actions"
+    stored = bot.store.sessions.get(session.id)
+    assert stored.state == "running" and stored.anonymity_fixed
+    assert [p.state for p in bot.store.prompts.of(session.id)][1:] == ["pending"] * (len(prompts) - 1)
 
 
-def test_rate_limited_post_is_retried_and_goes_out_once(bot, clock, stub):
-    stub.inject("chat.postMessage", status=429, retry_after=1, times=1)
-    session = _create(bot, clock, clock.now())
-    first = bot.h.store.prompts(session.id)[0]
-    wait_until(lambda: bot.h.store.prompt(first.id).state == "posted", "the first prompt", timeout=20)
-    assert [c.status for c in stub.calls_to("chat.postMessage")][:2] == [429, 200]
-    assert len(_prompt_posts(stub, first.id)) == 1
-    assert len([m for m in stub.messages(CHANNEL) if (m.get("metadata") or {}).get("event_type") == render.PROMPT_EVENT]) == 1
+def test_two_ticks_at_once_post_a_due_prompt_once(idle, clock, stub):
+    bot = idle()
+    _, prompts = _create(bot, clock, clock.now())
+    stub.inject("chat.postMessage", delay=0.3)  # the first tick is still waiting on Slack when the second looks
+    start = threading.Barrier(2)
+
+    def tick():
+        start.wait()
+        bot.ticker.tick()
+    both = [threading.Thread(target=tick) for _ in range(2)]
+    for thread in both:
+        thread.start()
+    for thread in both:
+        thread.join()
+    bot.ticker.tick()
+    assert _state(bot, prompts[0]) == "posted"
+    assert len(_calls(stub, f"prompt:{prompts[0].id}")) == 1
 
 
-def test_prompt_that_keeps_failing_is_marked_failed_and_facilitators_told(bot, clock, stub):
-    stub.inject("chat.postMessage", status=500, times=9)
-    session = _create(bot, clock, clock.now())
-    first = bot.h.store.prompts(session.id)[0]
-    wait_until(lambda: bot.h.store.prompt(first.id).state == "failed", "the prompt to fail", timeout=30)
-    told = wait_until(lambda: [c for c in stub.calls_to("chat.postMessage")
-                               if c.status == 200 and c.args["channel"] == FACILITATOR], "the facilitator's notice")
-    assert "kunne ikke sendes" in told[0].args["text"]
-    assert _prompt_posts(stub, first.id) == []
+def test_only_the_lease_holder_posts_when_two_processes_share_a_database(idle, clock, stub):
+    first, second = idle(), idle()
+    assert first.ticker.keep() and not second.ticker.keep()
+    _, prompts = _create(first, clock, clock.now())
+    key = f"prompt:{prompts[0].id}"
+    for _ in range(2):
+        second.ticker.tick()
+    assert _calls(stub, key) == [] and _state(first, prompts[0]) == "pending"
+    assert first.store.posts.get(key) is None, "the other process did not even queue it"
+    first.ticker.tick()
+    assert _state(first, prompts[0]) == "posted"
+    first.ticker.release()  # a clean stop hands the lease over at once
+    second.ticker.tick()
+    assert second.ticker.holds() and not first.ticker.keep()
+    assert len(_calls(stub, key)) == 1 and len(_in_channel(stub, key)) == 1
 
 
-def test_bot_not_in_channel_fails_at_once_with_advice(bot, clock, stub):
-    stub.inject("chat.postMessage", error="not_in_channel", times=1)
-    session = _create(bot, clock, clock.now())
-    first = bot.h.store.prompts(session.id)[0]
-    wait_until(lambda: bot.h.store.prompt(first.id).state == "failed", "the prompt to fail")
-    assert bot.h.store.prompt(first.id).error == "not_in_channel"
-    told = wait_until(lambda: [c for c in stub.calls_to("chat.postMessage") if c.args.get("channel") == FACILITATOR],
-                      "the notice")
-    assert "/invite" in told[0].args["text"]
+# ---- Slack failing -----------------------------------------------------------------------------------
+
+def test_rate_limits_are_retried_and_a_prompt_they_never_let_through_fails_and_can_be_sent_later(bot, clock, stub):
+    stub.inject("chat.postMessage", status=429, retry_after=0, times=9)  # 3 attempts; slack_sdk retries each twice
+    session, prompts = _create(bot, clock, clock.now())
+    first, key = prompts[0], f"prompt:{prompts[0].id}"
+    wait_until(lambda: _state(bot, first) == "failed", "the prompt to fail", timeout=20)
+    assert [c.status for c in _calls(stub, key)] == [429] * 9 and _in_channel(stub, key) == []
+    assert bot.store.prompts.get(first.id).error == "ratelimited"
+    [notice] = _notice(stub, FACILITATOR)
+    assert "kunne ikke sendes" in notice["text"] and t("da", "reason.unavailable") in notice["text"]
+    stub.inject("chat.postMessage", status=429, retry_after=0)  # one more, for the facilitator's *Send nu*
+    assert stub.click(FACILITATOR, stub.dm_channel(FACILITATOR), notice["ts"], "post_now", str(first.id)).status == 200
+    wait_until(lambda: _state(bot, first) == "posted", "the prompt sent after all")
+    assert [c.status for c in _calls(stub, key)][9:] == [429, 200], "a rate limit is waited out and retried"
+    assert len(_in_channel(stub, key)) == 1
 
 
-def test_crash_after_slack_took_the_post_does_not_post_twice(bot, clock, stub):
-    session = _create(bot, clock, clock.now() + timedelta(minutes=5))
-    first = bot.h.store.prompts(session.id)[0]
-    # What a crash leaves behind: the prompt claimed, Slack holding the message, the database not told.
-    assert bot.h.store.claim_prompt(first.id)
-    message = bot.h.client.chat_postMessage(channel=CHANNEL, **render.prompt_message(session, first))
-    clock.advance(minutes=5)
-    wait_until(lambda: bot.h.store.prompt(first.id).state == "posted", "recovery")
-    assert bot.h.store.prompt(first.id).message_ts == message["ts"]
-    assert len(_prompt_posts(stub, first.id)) == 1
+def test_server_error_is_looked_up_before_the_post_is_tried_again(bot, clock, stub):
+    stub.inject("chat.postMessage", status=500)
+    _, prompts = _create(bot, clock, clock.now())
+    first, key = prompts[0], f"prompt:{prompts[0].id}"
+    wait_until(lambda: _calls(stub, key, status=500), "the failed attempt")
+    _ticks(bot)
+    assert len(_calls(stub, key)) == 1, "Slack may have taken it: nothing is posted before it is looked up"
+    looked = len(stub.calls_to("conversations.history"))
+    clock.advance(seconds=3)  # past HVIS_SLACK_TIMEOUT + HVIS_SETTLE_SECONDS of the test settings
+    wait_until(lambda: _state(bot, first) == "posted", "the prompt posted after the look-up")
+    lookups = stub.calls_to("conversations.history")[looked:]
+    assert any(c.args.get("channel") == CHANNEL and c.args.get("include_all_metadata") in ("1", "true", True)
+               for c in lookups)
+    assert [c.status for c in _calls(stub, key)] == [500, 200] and len(_in_channel(stub, key)) == 1
 
 
-def test_closing_a_session_posts_a_wrap_up_and_dms_the_export(bot, live_session, stub, clock):
-    session, prompt = live_session
-    stub.post_as_user("U0EMP0001", CHANNEL, "En god idé", thread_ts=prompt.message_ts)
-    sessions.close_session(bot.h.store, session.id, clock.now())
-    wait_until(lambda: len(stub.files) == 2, "the export files")
-    assert {f["filename"] for f in stub.files} == {f"hvis-{session.id}.md", f"hvis-{session.id}.json"}
-    assert all(f["channel_id"].startswith("D") for f in stub.files)
-    wrap = [m for m in stub.messages(CHANNEL) if "Tak for i dag" in (m.get("text") or "")]
-    assert len(wrap) == 1 and "1 svar" in wrap[0]["text"]
+def test_server_errors_that_do_not_end_fail_the_prompt_and_tell_the_facilitators(bot, clock, stub):
+    stub.inject("chat.postMessage", status=500, times=3)  # a fourth attempt would get through
+    _, prompts = _create(bot, clock, clock.now())
+    first, key = prompts[0], f"prompt:{prompts[0].id}"
+    for attempt in range(1, 4):
+        wait_until(lambda: len(_calls(stub, key)) >= attempt, f"attempt {attempt}")
+        clock.advance(seconds=3)  # each attempt is looked up (not found) before the next
+    wait_until(lambda: _state(bot, first) == "failed" or len(_calls(stub, key)) > 3, "the third attempt's outcome")
+    assert _state(bot, first) == "failed" and [c.status for c in _calls(stub, key)] == [500] * 3
+    [notice] = _notice(stub, FACILITATOR)
+    assert t("da", "reason.unavailable") in notice["text"] and _in_channel(stub, key) == []
 
 
-def test_reminder_counts_answers_and_closing_removes_the_buttons(bot, live_session, stub, clock):
-    session, prompt = live_session
-    for user in ("U0EMP0001", "U0EMP0002"):
-        stub.post_as_user(user, CHANNEL, "Et svar", thread_ts=prompt.message_ts)
-    clock.advance(minutes=15)  # the Danish deck reminds at +15m and closes at +25m
-    reminder = wait_until(lambda: [m for m in stub.messages(CHANNEL)
-                                   if m.get("thread_ts") == prompt.message_ts and "⏰" in (m.get("text") or "")],
-                          "the reminder")
-    assert "2 har svaret" in reminder[0]["text"] and "U0EMP" not in reminder[0]["text"]
-    clock.advance(minutes=10)
-    wait_until(lambda: bot.h.store.prompt(prompt.id).state == "closed", "the prompt to close")
-    updated = wait_until(lambda: "🔒" in str(stub.message(CHANNEL, prompt.message_ts).get("blocks")), "the update")
-    assert updated and "actions" not in [b["type"] for b in stub.message(CHANNEL, prompt.message_ts)["blocks"]]
-    assert len([m for m in stub.messages(CHANNEL) if "⏰" in (m.get("text") or "")]) == 1
+def test_closing_while_the_first_prompt_goes_out_does_not_reopen_the_session(bot, clock, stub):
+    stub.inject("chat.postMessage", delay=0.5)
+    session, prompts = _create(bot, clock, clock.now())
+    key = f"prompt:{prompts[0].id}"
+    wait_until(lambda: bot.store.posts.get(key) and bot.store.posts.get(key).state == "sending", "the post in flight")
+    sessions.close_session(bot.store, bot.linker, bot.store.sessions.get(session.id), clock.now())
+    wait_until(lambda: _state(bot, prompts[0]) == "closed", "the prompt out, then closed with its session")
+    assert bot.store.sessions.get(session.id).state == "closed"
+    [message] = _in_channel(stub, key)
+    assert "actions" not in [b["type"] for b in message["blocks"]]
 
 
-def test_post_now_clicked_twice_posts_the_missed_prompt_once(bot, clock, stub):
-    session = _create(bot, clock, clock.now() - timedelta(minutes=20))
-    first = bot.h.store.prompts(session.id)[0]
-    wait_until(lambda: bot.h.store.prompt(first.id).state == "missed", "the prompt to be missed")
+# ---- missed prompts and *Send nu* ------------------------------------------------------------------------
+
+def test_missed_prompt_is_offered_to_the_facilitators_and_send_now_clicked_twice_posts_once(bot, clock, stub):
+    earlier = clock.now() - timedelta(minutes=20)  # planned then; nobody ticked while it fell due
+    session, prompts = _create(bot, clock, earlier, facilitators=(GUEST,), now=earlier)
+    first, key = prompts[0], f"prompt:{prompts[0].id}"
+    wait_until(lambda: _state(bot, first) == "missed", "the prompt to be missed")
+    [notice] = _notice(stub, FACILITATOR)  # the configured facilitator; a guest account never facilitates
+    assert "Temadag" in notice["text"] and first.text[:40] in json.dumps(notice["blocks"], ensure_ascii=False)
+    assert not [c for c in stub.calls_to("conversations.open") if c.args.get("users") == GUEST]
+    assert not bot.people.is_facilitator(GUEST, bot.store.sessions.get(session.id))
+    assert _calls(stub, key) == []
     dm = stub.dm_channel(FACILITATOR)
-    notice = wait_until(lambda: [m for m in stub.messages(dm) if "post_now" in str(m.get("blocks"))], "the notice")[0]
+
+    for outsider in (USERS[0], GUEST):
+        assert stub.click(outsider, dm, notice["ts"], "post_now", str(first.id)).status == 200
+        refusal = wait_until(lambda: stub.ephemerals(user=outsider), "the refusal")
+        assert "kun facilitatorerne" in refusal[0]["text"] and _state(bot, first) == "missed"
+
     for _ in range(2):
         assert stub.click(FACILITATOR, dm, notice["ts"], "post_now", str(first.id)).status == 200
-    wait_until(lambda: bot.h.store.prompt(first.id).state == "posted", "the prompt posted")
-    for _ in range(3):
-        scheduling.tick(bot.h)
-    assert len(_prompt_posts(stub, first.id)) == 1
-    assert "sendes om et øjeblik" in stub.ephemerals(user=FACILITATOR)[0]["text"]
+    wait_until(lambda: _state(bot, first) == "posted", "the prompt posted")
+    told = wait_until(lambda: len(stub.ephemerals(user=FACILITATOR)) == 2 and stub.ephemerals(user=FACILITATOR),
+                      "both answers to the facilitator")
+    answers = {t("da", name, number=1) for name in ("facilitator.posting_now", "facilitator.already_waiting",
+                                                    "facilitator.already_posted")}
+    assert {e["text"] for e in told} <= answers
+    _ticks(bot)
+    assert len(_calls(stub, key)) == 1 and len(_in_channel(stub, key)) == 1
+    assert len(_notice(stub, FACILITATOR)) == 1, "the facilitators are told once"
 
 
-def test_a_second_bot_process_on_the_same_database_does_not_schedule(bot, clock, stub, settings):
-    from bot.runtime import build
-
-    second = build(settings, clock)  # another process's parts: same database, its own lease identity
-    session = _create(bot, clock, clock.now() + timedelta(minutes=5))
-    first = bot.h.store.prompts(session.id)[0]
-    wait_until(lambda: bot.h.store.lease_holder("scheduler", time.time()) == bot.h.instance, "the first bot's lease")
-    bot.scheduler.pause()  # the lease holder is alive but between ticks
-    clock.advance(minutes=5)
-    for _ in range(3):
-        scheduling.tick(second)
-    assert _prompt_posts(stub, first.id) == [] and bot.h.store.prompt(first.id).state == "pending"
-    bot.scheduler.resume()
-    wait_until(lambda: bot.h.store.prompt(first.id).state == "posted", "the lease holder to post")
-    assert len(_prompt_posts(stub, first.id)) == 1
-    second.shutdown()
-
-
-def test_closing_while_the_first_prompt_goes_out_does_not_reopen_the_session(bot, clock):
-    session = _create(bot, clock, clock.now() + timedelta(hours=1))
-    sessions.close_session(bot.h.store, session.id, clock.now())
-    bot.h.store.mark_session_running(session.id)  # what recording the in-flight post does
-    assert bot.h.store.session(session.id).state == "closed"
-
-
-def test_facilitators_given_as_a_user_group_are_told_about_a_failed_prompt(bot, clock, stub):
+def test_bot_not_in_the_channel_fails_at_once_and_a_facilitator_group_is_told_how_to_fix_it(settings, clock, stub):
     stub.add_user("U0GROUPFAC", name="gry", real_name="Gry Gruppe")
     stub.add_usergroup("S0FACILIT", "facilitatorer", ["U0GROUPFAC"])
-    bot.h.settings = replace(bot.h.settings, facilitators=frozenset({"S0FACILIT"}))
-    stub.inject("chat.postMessage", error="not_in_channel", times=1)
-    session = sessions.create_session(bot.h.store, load_deck("velfaerd"), title="Temadag", channel=CHANNEL,
-                                      start=clock.now(), timezone="Europe/Copenhagen", language="da",
-                                      anonymity="choice", facilitators=[], now=clock.now(), team_id=TEAM)
-    wait_until(lambda: bot.h.store.prompts(session.id)[0].state == "failed", "the prompt to fail")
-    told = wait_until(lambda: [c for c in stub.calls_to("chat.postMessage") if c.args.get("channel") == "U0GROUPFAC"],
-                      "the group member's notice")
-    assert "/invite" in told[0].args["text"]
+    stub.inject("chat.postMessage", error="not_in_channel")
+    with _running(settings, clock, stub, facilitators=frozenset({"S0FACILIT"})) as bot:
+        _, prompts = _create(bot, clock, clock.now(), facilitators=())
+        wait_until(lambda: _state(bot, prompts[0]) == "failed", "the prompt to fail")
+        assert bot.store.prompts.get(prompts[0].id).error == "not_in_channel"
+        assert len(_calls(stub, f"prompt:{prompts[0].id}")) == 1, "a refusal for good is not retried"
+        [notice] = _notice(stub, "U0GROUPFAC")
+        assert "/invite" in notice["text"]
 
 
-def test_a_guest_account_is_never_a_facilitator(bot, clock, stub):
-    from tests.support import GUEST
+# ---- during and after a round ------------------------------------------------------------------------------
 
-    session = sessions.create_session(bot.h.store, load_deck("velfaerd"), title="Temadag", channel=CHANNEL,
-                                      start=clock.now() - timedelta(minutes=20), timezone="Europe/Copenhagen",
-                                      language="da", anonymity="choice", facilitators=[GUEST], now=clock.now(),
-                                      team_id=TEAM)
-    wait_until(lambda: bot.h.store.prompts(session.id)[0].state == "missed", "the prompt to be missed")
-    assert not bot.h.is_facilitator(bot.h.store.session(session.id), GUEST)
-    wait_until(lambda: [c for c in stub.calls_to("chat.postMessage") if c.args.get("channel") == FACILITATOR],
-               "the configured facilitator's notice")
-    assert not [c for c in stub.calls_to("chat.postMessage") if c.args.get("channel") == GUEST]
+def test_reminder_counts_answers_not_people_and_closing_removes_the_buttons(bot, live_session, stub, clock):
+    session, prompt = live_session
+    for user in (USERS[0], USERS[0], USERS[1]):  # one person answers twice
+        stub.post_as_user(user, CHANNEL, f"Et svar fra {user}", thread_ts=prompt.message_ts)
+    clock.advance(minutes=15)  # the Danish deck reminds at +15m and closes at +25m
+    [reminder] = wait_until(lambda: _in_channel(stub, f"reminder:{prompt.id}"), "the reminder")
+    assert reminder["thread_ts"] == prompt.message_ts
+    assert reminder["text"] == t("da", "reminder.some", n=3) and "U0EMP" not in json.dumps(reminder)
+    clock.advance(minutes=10)
+    wait_until(lambda: _state(bot, prompt) == "closed", "the prompt to close")
+    closed = wait_until(lambda: (m := stub.message(CHANNEL, prompt.message_ts))
+                        and "🔒" in json.dumps(m["blocks"], ensure_ascii=False) and m, "the prompt message updated")
+    assert "actions" not in [b["type"] for b in closed["blocks"]]
+    _ticks(bot)
+    assert len(_calls(stub, f"reminder:{prompt.id}")) == 1
+
+
+def _short_deck(tmp_path, options=""):
+    path = tmp_path / "kort.toml"
+    path.write_text(SHORT_DECK.format(options=options), encoding="utf-8")
+    return str(path)
+
+
+def test_session_closes_itself_after_its_last_round_and_sends_wrap_up_and_exports_once(bot, clock, stub, tmp_path):
+    second_facilitator = USERS[9]
+    session, prompts = _create(bot, clock, clock.now(), deck=_short_deck(tmp_path),
+                               facilitators=(FACILITATOR, second_facilitator))
+    wait_until(lambda: _state(bot, prompts[0]) == "posted", "the first prompt")
+    stub.post_as_user(USERS[0], CHANNEL, "Ja, højst en halv time", thread_ts=_ts(bot, prompts[0]))
+    clock.advance(minutes=15)
+    wait_until(lambda: _state(bot, prompts[1]) == "posted", "the second prompt")
+    assert bot.store.sessions.get(session.id).state == "running"
+    stub.post_as_user(USERS[1], CHANNEL, "Så startede vi til tiden", thread_ts=_ts(bot, prompts[1]))
+    clock.advance(minutes=10)  # the last round's close time
+    wait_until(lambda: bot.store.sessions.get(session.id).state == "closed", "the session to close itself")
+    wait_until(lambda: len(stub.files) == 8 and _in_channel(stub, f"wrapup:{session.id}"), "the wrap-up and the files")
+    _ticks(bot)
+
+    [wrapup] = _in_channel(stub, f"wrapup:{session.id}")
+    assert "er slut: 2 svar" in wrapup["text"] and "Tak for i dag" in json.dumps(wrapup["blocks"], ensure_ascii=False)
+    assert all(p.state == "closed" for p in bot.store.prompts.of(session.id))
+    assert len(stub.files) == 8 and len(stub.calls_to("files.completeUploadExternal")) == 2
+    for user in (FACILITATOR, second_facilitator):
+        mine = [f for f in stub.files if f["channel_id"] == stub.dm_channel(user)]
+        assert sorted(f["filename"].rsplit(".", 1)[1] for f in mine) == ["html", "json", "md", "xlsx"]
+        assert all(f["filename"].startswith("hvis-") and session.id in f["filename"] for f in mine)
+        data = json.loads(next(f for f in mine if f["filename"].endswith(".json"))["bytes"])
+        assert data["session"]["state"] == "closed" and data["stats"]["replies"] == 2
+
+
+def test_a_deck_may_keep_its_session_open_after_the_last_round(bot, clock, stub, tmp_path):
+    session, prompts = _create(bot, clock, clock.now(), deck=_short_deck(tmp_path, "auto_close = false"))
+    wait_until(lambda: _state(bot, prompts[0]) == "posted", "the first prompt")
+    clock.advance(minutes=15)
+    wait_until(lambda: _state(bot, prompts[1]) == "posted", "the second prompt")
+    clock.advance(minutes=10)
+    wait_until(lambda: _state(bot, prompts[1]) == "closed", "the last round to close")
+    _ticks(bot)
+    assert bot.store.sessions.get(session.id).state == "running"
+    assert _in_channel(stub, f"wrapup:{session.id}") == [] and stub.files == []

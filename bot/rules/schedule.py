@@ -12,7 +12,7 @@ from bot.rules.decks import Deck, TimeSpec
 
 # A start is planned: within a year ahead (a typo like 9999 is caught), never further back than the grace period.
 LATEST_START = timedelta(days=366)
-_HAS_TIME = re.compile(r"\d[T ]\d{1,2}:\d{2}")
+_HAS_TIME = re.compile(r"\d[T ]\d")
 
 
 def check_timezone(name: str, where: str = "time zone") -> str:

@@ -25,7 +25,7 @@ PROMPT_MOVES: dict[str, tuple[str, ...]] = {
 POST_MOVES: dict[str, tuple[str, ...]] = {
     "sending": ("queued",),
     "sent": ("queued", "sending"),        # sent, or found in Slack after an unknown outcome
-    "queued": ("sending",),               # refused for now, or not found after an unknown outcome: try again
+    "queued": ("sending", "failed"),      # refused for now, not found after an unknown outcome, or asked again
     "failed": ("queued", "sending"),
 }
 # A prompt in these states can still be edited, moved or removed in the plan.

@@ -77,7 +77,8 @@ class Directory:
     def facilitators(self, session: Session) -> list[str]:
         """Everyone who facilitates `session`: its own facilitators and creator, plus the configured ones.
         Guest accounts never facilitate (SPEC §2), whoever names them."""
-        people = dict.fromkeys([*self._expand(session.facilitators), *self._expand(self._facilitator_entries)])
+        named = [*session.facilitators, *([session.created_by] if session.created_by else [])]
+        people = dict.fromkeys([*self._expand(named), *self._expand(self._facilitator_entries)])
         return [user for user in people if not self.is_guest(user)]
 
     def is_facilitator(self, user_id: str, session: Session | None = None) -> bool:

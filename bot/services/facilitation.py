@@ -279,11 +279,17 @@ def planned(values: dict, view_id: str, caller: Caller, parts: Parts, team_id: s
 
 
 def _channel_problem(channel: str, join: bool, people: Directory, lang: str) -> str | None:
+    """Why the bot could not post in `channel`, in words for the modal; None when it can (or may join)."""
     if not channel:
         return t(lang, "new.error_channel")
-    info = people.channel(channel)
-    if info is None or info.get("is_member") or "error" in info:
-        return None  # unknown yet: checked after the modal closes, and the facilitator is told
+    # Submissions run on a worker thread, so asking Slack here holds up no other acknowledgement.
+    info = people.channel(channel) or people.learn_channel(channel)
+    if info is None or info.get("is_member"):
+        return None
+    if info.get("error") == "channel_not_found":  # Slack's answer for a private channel the bot is not in
+        return t(lang, "new.error_private", channel=channel)
+    if "error" in info:
+        return None  # Slack could not say now: checked again after the modal closes, and the facilitator told
     if info.get("is_private"):
         return t(lang, "new.error_private", channel=info.get("name", channel))
     return None if join else t(lang, "new.error_public", channel=info.get("name", channel))

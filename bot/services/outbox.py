@@ -46,7 +46,7 @@ def queue(store: Store, post: Post) -> bool:
         return True
     existing = store.posts.get(post.key)
     if existing and existing.state == "failed":  # asked again (e.g. *Send nu*): give it a fresh budget
-        return store.posts.requeue(post.key)
+        return store.posts.requeue(post.key, ("failed",))
     return False
 
 
@@ -82,6 +82,10 @@ def _settle(store: Store, slack: Slack, kind: Kind, post: Post, now: datetime, w
     if ts:
         if store.posts.move(post.key, "sent", states.post_sources("sent"), ts=ts):
             kind.sent(store, post, ts, now)
+        return
+    if post.attempts >= MAX_ATTEMPTS:  # every attempt ended unknown and none reached Slack: give up, say so
+        if store.posts.move(post.key, "failed", states.post_sources("failed"), error=post.error or "no answer"):
+            kind.failed(store, post, post.error or "no answer", now)
         return
     store.posts.move(post.key, "queued", states.post_sources("queued"))
 

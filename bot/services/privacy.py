@@ -94,7 +94,7 @@ def _link(slack: Slack | None, channel: str, ts: str) -> str:
     return f"channel {channel}, message {ts}"
 
 
-def _scrub(store: Store, tries: int = 10) -> bool:
+def _scrub(store: Store, tries: int = 4) -> bool:
     """Fold the write-ahead log into the file and empty it; a reader elsewhere may need a moment to finish."""
     for attempt in range(tries):
         if store.scrub():
@@ -127,7 +127,7 @@ def purge(store: Store, older_than_days: int, now: datetime) -> int:
 
 def backup(store: Store, target: Path) -> None:
     """A consistent copy of the database, never over an existing file; the key store is not in it."""
-    if target.exists():
+    if target.exists() or target.is_symlink():
         raise BadInput(f"{target} already exists; choose a new file name so no backup is overwritten")
     if not target.parent.is_dir():
         raise BadInput(f"{target.parent} is not a folder")

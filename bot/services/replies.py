@@ -180,7 +180,8 @@ def reaction(store: Store, linker: Linker, event: dict, added: bool, vote_reacti
     voter = linker.of(session.id, "vote", event["user"])
     if session.state == "closed" or voter is None:
         return session if added else None
-    store.votes.set(reply.team_id, reply.id, voter, "reaction", added, str(event.get("event_ts") or "0"))
+    store.votes.set(reply.team_id, reply.id, voter, "reaction", added, str(event.get("event_ts") or "0"),
+                    forgotten=linker.tombstone(event["user"]))
     return None
 
 
@@ -199,6 +200,6 @@ def vote_button(store: Store, linker: Linker, raw: str, user_id: str, action_ts:
     voter = linker.of(session.id, "vote", user_id)
     if session.state == "closed" or voter is None:
         raise Refused("vote.closed", session.language, title=session.title)
-    store.votes.set(reply.team_id, reply.id, voter, "button", on, action_ts)
+    store.votes.set(reply.team_id, reply.id, voter, "button", on, action_ts, forgotten=linker.tombstone(user_id))
     return session, reply.id, bool(store.votes.active(reply.id, voter))
 

@@ -21,11 +21,16 @@ MAX_TITLE = 150
 DEFAULT_ROUND = timedelta(minutes=30)
 
 
-def create_session(store: Store, linker: Linker, deck: Deck, *, title: str, channel: str, start: datetime,
-                   timezone: str, anonymity_mode: str, facilitators: list[str], now: datetime, grace: timedelta,
-                   language: str | None = None, team_id: str = "", created_by: str | None = None,
-                   channel_name: str = "", session_id: str | None = None) -> tuple[Session, list[Prompt]]:
-    """Bind `deck` to a channel and start time; all prompts are planned up front or nothing is stored.
+def create_session(store: Store, linker: Linker, deck: Deck, **details) -> tuple[Session, list[Prompt]]:
+    """Bind `deck` to a channel and start time: checked, then stored with all its prompts, or nothing is."""
+    return save_session(store, linker, *plan_session(deck, **details))
+
+
+def plan_session(deck: Deck, *, title: str, channel: str, start: datetime, timezone: str, anonymity_mode: str,
+                 facilitators: list[str], now: datetime, grace: timedelta, language: str | None = None,
+                 team_id: str = "", created_by: str | None = None, channel_name: str = "",
+                 session_id: str | None = None) -> tuple[Session, list[Prompt]]:
+    """A new session and its prompts, every value checked, nothing stored yet (so a refusal creates nothing).
 
     A session with no facilitator named gets its creator."""
     title = " ".join(title.split())
@@ -44,10 +49,6 @@ def create_session(store: Store, linker: Linker, deck: Deck, *, title: str, chan
     check_timezone(timezone)
     check_start(start, now, grace, timezone)
     times = plan(deck, start, timezone)
-    overlapping = _overlap(store, channel, start, times[-1].close_at or times[-1].due_at + DEFAULT_ROUND)
-    if overlapping:
-        raise BadInput(f"channel {channel} already has the session “{overlapping.title}” ({overlapping.id}) "
-                       "at that time; choose another time or channel")
     people = list(dict.fromkeys(facilitators or ([created_by] if created_by else [])))
     session = Session(
         id=session_id or secrets.token_hex(4), team_id=team_id, title=title, channel=channel, channel_name=channel_name,
@@ -60,10 +61,21 @@ def create_session(store: Store, linker: Linker, deck: Deck, *, title: str, chan
                remind_at=iso(when.remind_at) if when.remind_at else None,
                close_at=iso(when.close_at) if when.close_at else None)
         for n, (p, when) in enumerate(zip(deck.prompts, times, strict=True), start=1)]
+    return session, prompts
+
+
+def save_session(store: Store, linker: Linker, session: Session, prompts: list[Prompt]) -> tuple[Session, list[Prompt]]:
+    """Store a planned session unless its channel is busy then, and give it its linking secret."""
+    end = max(parse_iso(p.close_at) if p.close_at else parse_iso(p.due_at) + DEFAULT_ROUND for p in prompts)
+    overlapping = _overlap(store, session.channel, parse_iso(prompts[0].due_at), end)
+    if overlapping:
+        raise BadInput(f"channel {session.channel} already has the session “{overlapping.title}” ({overlapping.id}) "
+                       "at that time; choose another time or channel")
     if store.sessions.get(session.id):
         raise BadInput(f"session {session.id} exists already")
+    stored = store.sessions.create(session, prompts)
     linker.open(session.id)
-    return store.sessions.create(session, prompts)
+    return stored
 
 
 def _overlap(store: Store, channel: str, start: datetime, end: datetime) -> Session | None:
@@ -113,8 +125,7 @@ def start_session(store: Store, session: Session, now: datetime) -> int:
     for prompt in pending:
         store.prompts.set_times(prompt.id, *shifted(prompt.due_at, prompt.remind_at, prompt.close_at,
                                                     parse_iso(prompt.due_at) + delta))
-    if session.state == "paused":
-        store.sessions.move(session.id, "scheduled", states.session_sources("scheduled"))
+    store.sessions.move(session.id, "running", states.session_sources("running"))
     return round(delta.total_seconds() / 60)
 
 

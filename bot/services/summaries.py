@@ -42,22 +42,26 @@ def find_themes(store: Store, session: Session, prompts: Sequence[Prompt], repli
     return found
 
 
-def keep_themes(store: Store, session: Session) -> None:
-    """Compute the themes once at close, so the wrap-up and every later export agree."""
+def keep_themes(store: Store, session: Session, embed_first: int = 300) -> None:
+    """Compute the themes once at close, so the wrap-up and every later export agree. Answers the scheduler
+    had no quiet moment to embed are embedded first (up to `embed_first` of them)."""
+    while embed_first > 0 and (done := embed_new(store, 32, session.id)):
+        embed_first -= done
     store.themes.save(session.id, find_themes(store, session, store.prompts.of(session.id),
                                               store.replies.of_session(session.id)))
 
 
-def embed_new(store: Store, batch: int = 32) -> int:
-    """Embed replies stored since the last pass (off the request path), so themes at close are fast."""
-    pending = store.replies.without_embedding(batch)
+def embed_new(store: Store, batch: int = 16, session_id: str | None = None) -> int:
+    """Embed replies not yet embedded (off the request path), so themes at close are fast; 0 when there are
+    none or this machine cannot embed (the themes then come from the words alone)."""
+    if not theming.can_embed():
+        return 0
+    pending = store.replies.without_embedding(batch, session_id)
     if not pending:
         return 0
-    vectors = theming.embed([text for _, text in pending])
-    # Without the embedding package an empty vector marks the reply as done: themes fall back to words.
-    store.replies.set_embeddings({reply_id: encode(vector) if vectors else b""
-                                  for (reply_id, _), vector in zip(pending, vectors or [[]] * len(pending),
-                                                                   strict=True)})
+    vectors = theming.embed([text for _, text in pending]) or [[] for _ in pending]
+    store.replies.set_embeddings({reply_id: encode(vector) for (reply_id, _), vector in zip(pending, vectors,
+                                                                                          strict=True)})
     return len(pending)
 
 

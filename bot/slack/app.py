@@ -9,8 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable
 
-from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.error import BoltUnhandledRequestError
+from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 
 from bot.clock import Clock
@@ -67,33 +68,39 @@ def create_app(deps: Deps, client: WebClient, pool: ThreadPoolExecutor) -> App:
     app = App(
         client=client,
         request_verification_enabled=False,
-        token_verification_enabled=False,  # the runtime already asked auth.test
+        # Bolt asks auth.test now rather than on the first request (which would then wait for Slack).
+        token_verification_enabled=True,
         process_before_response=True,
         raise_error_for_unhandled_request=True,
         listener_executor=pool,
         logger=logging.getLogger("hvis.bolt"),
     )
-    app.use(_inject(deps))
+    app.use(Inject(deps))
     listeners.register(app)
     app.error(_on_error)
     return app
 
 
-def _inject(deps: Deps):
-    def inject(body: dict, context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse | None:
-        """Hand the bot's parts to the listeners; acknowledge what is not ours to act on."""
+class Inject(Middleware):
+    """The one middleware: hand the bot's parts to the listeners; acknowledge what is not ours to act on.
+    (A Middleware class, not a function, so Bolt does not inspect its arguments on every request.)"""
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+        self.parts = {"store": deps.store, "slack": deps.slack, "people": deps.people, "linker": deps.linker,
+                      "clock": deps.clock, "settings": deps.settings, "later": deps.later}
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:
+        body = req.body
         if body.get("type") == "app_rate_limited":
             log.warning("Slack is dropping events: over 30,000 in an hour (minute %s)", body.get("minute_rate_limited"))
             return BoltResponse(status=200, body="")
-        team = _team(body)
-        if deps.people.team_id and team and team != deps.people.team_id:
-            log.warning("ignored a request from another workspace (%s); this installation serves %s",
-                        str(team)[:20], deps.people.team_id)
+        team, ours = _team(body), self.deps.people.team_id
+        if ours and team and team != ours:
+            log.warning("ignored a request from another workspace (%s); this installation serves %s", team[:20], ours)
             return BoltResponse(status=200, body="")
-        context.update(store=deps.store, slack=deps.slack, people=deps.people, linker=deps.linker, clock=deps.clock,
-                       settings=deps.settings, later=deps.later)
+        req.context.update(self.parts)
         return next()
-    return inject
 
 
 def _on_error(error: Exception, body: dict, response: BoltResponse) -> BoltResponse:

@@ -44,5 +44,6 @@ def parse(text: str) -> Command:
 
 
 def usage() -> str:
-    """The manifest's usage hint: every subcommand, Danish first (tests keep the two equal)."""
-    return " | ".join(f"{d}/{e}" if d != e else d for d, e, _ in SUBCOMMANDS.values())
+    """The manifest's usage hint: every subcommand in Danish (each also has its English word; tests keep the
+    manifest and this list equal)."""
+    return " | ".join(danish for danish, _, _ in SUBCOMMANDS.values())

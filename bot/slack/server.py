@@ -21,12 +21,11 @@ from typing import Callable
 from urllib.parse import parse_qsl
 
 from slack_bolt import App, BoltRequest, BoltResponse
-from slack_bolt.context import BoltContext
-from slack_bolt.request.internals import build_context
 from slack_sdk.signature import SignatureVerifier
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024        # Slack's payloads are far smaller; anything bigger is not from Slack
+DRAIN = 16 * 1024 * 1024      # how much of a refused body is read (and dropped) so the client sees the 413
 MAX_DEPTH = 64                # JSON nested deeper than any Slack payload is refused before parsing it
 LOG_EVERY = 10.0              # at most one line per this many seconds about refused requests
 HOT_EVENTS = ("message", "reaction_added", "reaction_removed", "member_joined_channel", "member_left_channel")
@@ -69,11 +68,9 @@ class SlackAsgi:
         except ValueError:
             await self._refuse(send, 400, "bad Content-Length")
             return
-        if declared > MAX_BODY:
-            await self._refuse(send, 413, "body too large")
-            return
-        raw = await _read(receive, MAX_BODY)
+        raw = await _read(receive, MAX_BODY) if declared <= MAX_BODY else None
         if raw is None:
+            await _drain(receive, DRAIN)  # a client that sends it all before reading still gets the 413
             await self._refuse(send, 413, "body too large")
             return
         if self.verifier and not self._signed(raw, headers):
@@ -82,15 +79,21 @@ class SlackAsgi:
         try:
             text = raw.decode("utf-8")
             request = bolt_request(text, headers, scope.get("query_string", b"").decode("latin-1"))
-        except ValueError as exc:
+        except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:  # Bolt's parser chokes too
             # Signed (or Socket Mode-less) but unusable: acknowledged so Slack never retries it, and ignored.
             self._note(f"unusable request ({exc})")
             await _answer(send, 200, "", extra={"x-slack-no-retry": "1"})
             return
-        if self._hot(request.body):
-            response = self.app.dispatch(request)
-        else:
-            response = await asyncio.get_running_loop().run_in_executor(self.pool, self.app.dispatch, request)
+        try:
+            if self._hot(request.body):
+                response = self.app.dispatch(request)
+            else:
+                response = await asyncio.get_running_loop().run_in_executor(self.pool, self.app.dispatch, request)
+        except (TypeError, AttributeError, KeyError, IndexError, ValueError) as exc:
+            # Bolt's own parsing of a signed but odd payload failed: acknowledged, never retried, never a 500.
+            self._note(f"unusable request ({type(exc).__name__})")
+            await _answer(send, 200, "", extra={"x-slack-no-retry": "1"})
+            return
         await _bolt_answer(send, response)
 
     def _signed(self, raw: bytes, headers: dict) -> bool:
@@ -98,9 +101,9 @@ class SlackAsgi:
         try:
             if abs(time.time() - int(timestamp)) > 300:
                 return False
-        except ValueError:
+            return self.verifier.is_valid(raw, timestamp, headers.get("x-slack-signature", ""))
+        except ValueError:  # a timestamp that is no number, or a body that is not UTF-8 (which Slack never signs)
             return False
-        return self.verifier.is_valid(raw, timestamp, headers.get("x-slack-signature", ""))
 
     def _hot(self, body: dict) -> bool:
         """Events that only touch SQLite and memory: run on the loop. A message from someone unknown
@@ -133,18 +136,17 @@ def bolt_request(text: str, headers: dict, query: str) -> BoltRequest:
     `payload` is one). Mends one Bolt 1.30 quirk: a form body that merely *contains* the word
     "payload" (e.g. `/hvis eksport payload`) was parsed as an empty interactivity payload."""
     stripped = text.lstrip()
-    if stripped.startswith("{") or stripped.startswith("["):
+    form = {} if stripped.startswith(("{", "[")) or not text else \
+        dict(parse_qsl(text, keep_blank_values=True, max_num_fields=200))
+    if stripped.startswith(("{", "[")):
         _object(stripped)
-    elif text:
-        form = dict(parse_qsl(text, keep_blank_values=True, max_num_fields=200))
-        if "payload" in form:
-            _object(form["payload"])
+    elif "payload" in form:
+        _object(form["payload"])
+    elif "payload" in text:
+        # Bolt takes any form body containing the word for an interactivity payload; spelling it `%70ayload`
+        # parses to the same text but is no longer mistaken (also in the copy Bolt makes for lazy listeners).
+        text = text.replace("payload", "%70ayload")
     request = BoltRequest(body=text, query=query, headers=headers)
-    if not request.body and "payload" in text and not stripped.startswith("{"):
-        form = dict(parse_qsl(text, keep_blank_values=True))
-        if "payload" not in form:
-            request.body = form
-            request.context = build_context(BoltContext({}), form)
     if not isinstance(request.body, dict):
         raise ValueError("not a Slack payload")
     return request
@@ -152,15 +154,15 @@ def bolt_request(text: str, headers: dict, query: str) -> BoltRequest:
 
 def _object(text: str) -> dict:
     """Parse a JSON object, refusing anything Slack never sends (arrays, scalars, absurd nesting)."""
-    depth = deepest = 0
-    for char in text:  # counts brackets inside strings too: conservative, and cheap next to json.loads
-        if char in "{[":
-            depth += 1
-            deepest = max(deepest, depth)
-            if deepest > MAX_DEPTH:
-                raise ValueError("nested too deeply")
-        elif char in "}]":
-            depth -= 1
+    if text.count("{") + text.count("[") > MAX_DEPTH:  # only then can it be nested too deeply: measure
+        depth = 0
+        for char in text:  # counts brackets inside strings too: conservative
+            if char in "{[":
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise ValueError("nested too deeply")
+            elif char in "}]":
+                depth -= 1
     try:
         found = json.loads(text)
     except RecursionError:
@@ -184,6 +186,20 @@ async def _read(receive: Callable, limit: int) -> bytes | None:
         chunks.append(body)
         if not message.get("more_body"):
             return b"".join(chunks)
+
+
+async def _drain(receive: Callable, limit: int, pause: float = 0.2) -> None:
+    """Read and drop what a client is still sending of a refused body (nothing is kept), so one that sends
+    everything before reading sees the 413; stop at `limit` bytes or when nothing comes for `pause` s."""
+    size = 0
+    while size <= limit:
+        try:
+            message = await asyncio.wait_for(receive(), pause)
+        except asyncio.TimeoutError:
+            return
+        size += len(message.get("body", b""))
+        if message["type"] == "http.disconnect" or not message.get("more_body"):
+            return
 
 
 async def _answer(send: Callable, status: int, body: str, content_type: str = "text/plain",

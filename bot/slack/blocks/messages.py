@@ -31,17 +31,20 @@ def prompt_message(session: Session, prompt: Prompt, total: int, values: Sequenc
         blocks.append(context(escape(prompt.help)))
     if prompt.kind == "vote" and not values:
         blocks.append(section("\n".join(f"• {escape(option)}" for option in prompt.options)))
+    if prompt.kind == "scale" and len(prompt.scale_labels) == 2:
+        blocks.append(context(escape(t(lang, "prompt.scale_range", low=prompt.scale_labels[0],
+                                       high=prompt.scale_labels[1]))))
     if prompt.kind in ("vote", "scale") and values:
         blocks.append(section(tally(lang, prompt, values)))
     if closed:
-        blocks.append(context(f"🔒 {t(lang, 'prompt.closed')}"))
+        blocks.append(context(f"🔒 {t(lang, 'prompt.closed')}\n{mode_sentence(session)}"))
     else:
         blocks.append(context(t(lang, f"prompt.how_{prompt.kind}") + "\n" + mode_sentence(session)))
         blocks.append(actions(*[
             button(t(lang, key), "answer_anonymously" if anonymous else "answer", str(prompt.id),
                    None if anonymous else "primary")
             for key, anonymous in anonymity.answer_buttons(session.anonymity)], block_id=f"prompt-{prompt.id}"))
-    return message(f"{title}: {shorten(prompt.text, 200)}", blocks)
+    return message(f"{title}: {escape(shorten(prompt.text, 200))}", blocks)
 
 
 def tally(lang: str, prompt: Prompt, values: Sequence[str]) -> str:
@@ -65,7 +68,7 @@ def answer_post(session: Session, reply: Reply) -> dict:
     shown = anonymity.byline(session.anonymity, "channel", reply.anonymous or not reply.user_id)
     byline = t(lang, "answer.named", user=reply.user_id) if shown == anonymity.NAME else t(lang, f"answer.{shown}")
     text = escape(reply.text, MAX_SECTION)
-    return message(f"{byline} {shorten(reply.text, 200)}", [
+    return message(f"{byline} {escape(shorten(reply.text, 200))}", [
         context(byline), section(text),
         actions(button(t(lang, "button.support"), "vote", value({"r": reply.id, "on": 1})), block_id="vote")])
 

@@ -65,7 +65,7 @@ def answer(session: Session, prompt: Prompt, anonymous: bool) -> dict:
             for n in range(1, 6)]}
         label = t(lang, "modal.scale")
     return _modal(ANSWER, t(lang, "modal.title"), [
-        section(escape(prompt.text)),
+        section(escape(prompt.text, 3000)),
         _input("answer", label, element),
         context(t(lang, note)),
     ], t(lang, "modal.submit"), t(lang, "modal.close"), {"prompt_id": prompt.id, "anonymous": anonymous})
@@ -83,8 +83,8 @@ def plan_session(lang: str, decks: Sequence[tuple[str, str, str]], *, channel: s
         channel_select["default_to_current_conversation"] = True
     deck_options = [option(shorten(title, 70), name, description=f"{name} ({language})")
                     for name, title, language in decks]
-    modes = [option(t(lang, f"anonymity.{mode}"), mode, description=shorten(t(lang, f"mode.{mode}"), 75))
-             for mode in ("choice", "named", "confidential", "anonymous")]
+    order = ("choice", "named", "confidential", "anonymous")
+    modes = [option(t(lang, f"anonymity.{mode}"), mode) for mode in order]
     languages = [option(t(lang, "language.da"), "da"), option(t(lang, "language.en"), "en")]
     blocks = [
         _input("title", t(lang, "new.title"), {"type": "plain_text_input", "action_id": "title", "max_length": 150,
@@ -100,6 +100,7 @@ def plan_session(lang: str, decks: Sequence[tuple[str, str, str]], *, channel: s
                hint=t(lang, "new.time_hint", zone=tz)),
         _input("anonymity", t(lang, "new.anonymity"), {"type": "radio_buttons", "action_id": "anonymity",
                                                       "options": modes, "initial_option": modes[0]}),
+        context("\n".join(f"*{t(lang, f'anonymity.{mode}')}:* {t(lang, f'mode.{mode}')}" for mode in order)),
         _input("facilitators", t(lang, "new.facilitators"), {"type": "multi_users_select", "action_id": "facilitators",
                                                             "initial_users": [user]}),
         _input("language", t(lang, "new.language"), {"type": "static_select", "action_id": "language",
@@ -110,7 +111,7 @@ def plan_session(lang: str, decks: Sequence[tuple[str, str, str]], *, channel: s
     if errors_hint:
         blocks.insert(0, context(errors_hint))
     return _modal(PLAN_SESSION, t(lang, "new.modal_title"), blocks, t(lang, "new.submit"), t(lang, "modal.close"),
-                  {"tz": tz})
+                  {"tz": tz, "lang": lang})
 
 
 def plan(session: Session, prompts: Sequence[Prompt]) -> dict:
@@ -158,17 +159,27 @@ def edit_prompt(session: Session, prompt: Prompt | None) -> dict:
         {"session_id": session.id, "prompt_id": prompt.id if prompt else None})
 
 
+def language_of(view: dict, default: str) -> str:
+    """The language a modal was opened in (kept in its private_metadata), so what follows speaks it too."""
+    try:
+        lang = json.loads(view.get("private_metadata") or "{}").get("lang")
+    except (ValueError, AttributeError):
+        lang = None
+    return lang if lang in ("da", "en") else default
+
+
 def forget_me(lang: str, answers: int) -> dict:
     """The confirmation step before forget-me."""
     return _modal(FORGET_ME, t(lang, "forget.title"), [
         section(t(lang, "forget.text", n=answers, answers=answers)),
         context(t(lang, "forget.note")),
-    ], t(lang, "forget.submit"), t(lang, "modal.close"))
+    ], t(lang, "forget.submit"), t(lang, "modal.close"), {"lang": lang})
 
 
 def my_data(lang: str, answers: Sequence[tuple[Session, Reply]]) -> dict:
     """What is stored about a person: their answers (with delete buttons) and how to be forgotten."""
-    return _modal("hvis_my_data", t(lang, "mine.title"), [*mine_blocks(lang, answers)], close=t(lang, "modal.done"))
+    return _modal("hvis_my_data", t(lang, "mine.title"), [*mine_blocks(lang, answers)], close=t(lang, "modal.done"),
+                  metadata={"lang": lang})
 
 
 def mine_blocks(lang: str, answers: Sequence[tuple[Session, Reply]]) -> list[dict]:

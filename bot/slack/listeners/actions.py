@@ -136,7 +136,7 @@ def delete_answer_action(ack: Ack, body: dict, context: BoltContext) -> None:
         return
     view = body.get("view") or {}
     refreshed = _home(context, user) if view.get("type") == "home" else modals.my_data(
-        context["settings"].language, privacy.mine(store, context["linker"], user))
+        modals.language_of(view, context["settings"].language), privacy.mine(store, context["linker"], user))
 
     def after() -> None:
         if reply.source == "modal" and reply.ts:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from slack_bolt import Ack, BoltContext
 
@@ -33,6 +34,7 @@ def answer_view(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
 def plan_session_view(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
     """A new theme day from the planning modal: checked field by field, created, then confirmed privately."""
     caller, parts = caller_of(body, context), parts_of(context)
+    caller = replace(caller, language=modals.language_of(view, caller.language))
     team = (body.get("team") or {}).get("id") or context["people"].team_id
     values = (view.get("state") or {}).get("values") or {}
     session, errors, join = facilitation.planned(values, str(view.get("id")), caller, parts, team)
@@ -80,7 +82,7 @@ def forget_me_view(body: dict, context: BoltContext) -> None:
     """Forget-me confirmed: everything about the person goes, and they get a private report."""
     user, slack = user_of(body), context["slack"]
     report = privacy.forget(context["store"], context["linker"], context["people"], slack, user)
-    lang = context["settings"].language
+    lang = modals.language_of(body.get("view") or {}, context["settings"].language)
     lines = [t(lang, "forget.done", n=report.replies, answers=report.replies)]
     if report.left_in_slack:
         lines.append(t(lang, "forget.by_hand") + "\n" + "\n".join(f"• {link}" for link in report.left_in_slack[:20]))

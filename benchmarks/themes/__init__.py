@@ -1,0 +1,1 @@
+"""Benchmark of the recurring themes in replies: `python -m benchmarks.themes.bench`."""
