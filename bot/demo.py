@@ -55,7 +55,8 @@ def run_demo(out: Path | None = None, speed: float = 240.0) -> int:
     stub.echo_bot_messages = True
     settings = Settings(bot_token=stub.bot_token, signing_secret=stub.signing_secret, api_url=stub.api_url,
                         db_path=out / "hvis.db", key_file=out / "keys" / "hvis-keys.json",
-                        facilitators=frozenset({facilitator}), grace_minutes=15, threads=8, slack_timeout=5.0,
+                        # The compressed day makes a busy tick look like a long outage: a wide grace period.
+                        facilitators=frozenset({facilitator}), grace_minutes=120, threads=8, slack_timeout=5.0,
                         settle_seconds=2.0, politicians=frozenset(p["id"] for p in script["people"] if p.get("politician")))
     # The rehearsal's day starts just before 09:00 local time today, whatever the hour of the rehearsal.
     morning = datetime.now(ZONE).replace(hour=8, minute=58, second=0, microsecond=0)

@@ -57,6 +57,12 @@ def t(language: str, key: str, **values: object) -> str:
     return text.format(**values) if values else text
 
 
+def decimal(language: str, value: float, digits: int = 1) -> str:
+    """A decimal number as the language writes it: `3,7` in Danish, `3.7` in English."""
+    text = f"{value:.{digits}f}"
+    return text.replace(".", ",") if language == "da" else text
+
+
 def clock(language: str, moment: datetime) -> str:
     """A time of day as people write it: `kl. 12.40` in Danish, `12:40` in English."""
     return t(language, "time.clock", hour=f"{moment.hour:02d}", minute=f"{moment.minute:02d}")

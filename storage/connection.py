@@ -13,11 +13,14 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Hashable, Iterator, Sequence, TypeVar
 
 from sqlite_utils import Database
 
 from storage.migrations import migrations
+
+T = TypeVar("T")
+REMEMBERED = 1000  # reads a thread keeps in memory at most (posted prompts: a day has a dozen)
 
 
 class StorageError(Exception):
@@ -48,6 +51,7 @@ class Connection:
             # Deleted rows (forget-me, purge, deleted replies) are zeroed, not left readable in free pages.
             conn.execute("PRAGMA secure_delete=ON")
             self._local.conn = conn
+            self._local.remembered, self._local.version = {}, None
         return conn
 
     def migrate(self) -> "Connection":
@@ -76,8 +80,11 @@ class Connection:
         return self
 
     @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction that takes the write lock up front, so concurrent writers queue instead of failing."""
+    def write(self, keep_remembered: bool = False) -> Iterator[sqlite3.Connection]:
+        """A write transaction that takes the write lock up front, so concurrent writers queue instead of failing.
+
+        It forgets this thread's remembered reads, unless the caller vouches (`keep_remembered`) that it
+        changes neither sessions nor prompts (replies, edits, deletions and votes)."""
         conn = self.conn
         if conn.in_transaction:
             yield conn
@@ -92,12 +99,53 @@ class Connection:
                     raise
                 conn.execute("COMMIT")
             except sqlite3.OperationalError as exc:
-                if "full" in str(exc) or "disk I/O" in str(exc):
-                    self.write_failed_at = time.time()
+                self._failed(exc)
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
+            finally:
+                if not keep_remembered:
+                    self._local.remembered.clear()  # data_version does not count this connection's own writes
         self.write_failed_at = None
+
+    def write_one(self, sql: str, params: Sequence[Any] = (), keep_remembered: bool = False) -> int:
+        """One statement committed on its own (SQLite makes a single statement atomic: no BEGIN and COMMIT
+        to send), under the write lock; the number of rows it changed. `keep_remembered` as for `write()`."""
+        conn = self.conn
+        if conn.in_transaction:
+            return conn.execute(sql, params).rowcount
+        with self._write_lock:
+            try:
+                changed = conn.execute(sql, params).rowcount
+            except sqlite3.OperationalError as exc:
+                self._failed(exc)
+                raise
+            finally:
+                if not keep_remembered:
+                    self._local.remembered.clear()
+        self.write_failed_at = None
+        return changed
+
+    def _failed(self, exc: sqlite3.OperationalError) -> None:
+        if "full" in str(exc) or "disk I/O" in str(exc):
+            self.write_failed_at = time.time()
+
+    def remembered(self, key: Hashable, read: Callable[[], T]) -> T:
+        """`read()`, remembered by this thread until the database changes: a commit by any other connection
+        (SQLite's data_version, which also sees other processes) or a `write()` on this one. Inside a
+        transaction it reads afresh (what it sees may yet be rolled back)."""
+        conn, local = self.conn, self._local
+        if conn.in_transaction:
+            return read()
+        version = conn.execute("PRAGMA data_version").fetchone()[0]
+        if version != local.version or len(local.remembered) >= REMEMBERED:
+            local.remembered.clear()
+            local.version = version
+        try:
+            return local.remembered[key]
+        except KeyError:
+            value = local.remembered[key] = read()
+            return value
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> tuple | None:
         """The first row of a read, or None."""

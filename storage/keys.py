@@ -13,9 +13,12 @@ import json
 import os
 import secrets
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
+
+RECHECK = 0.05  # seconds between looks at the file for another process's changes (this process's are seen at once)
 
 
 class KeyError_(Exception):
@@ -30,13 +33,14 @@ class KeyStore:
         self._lock = threading.Lock()
         self._seen: tuple[int, int] | None = None
         self._data: dict = {}
+        self._checked_at = float("-inf")
 
     def exists(self) -> bool:
         return self.path.is_file()
 
     def master(self) -> bytes:
         """The master key, created on first use."""
-        key = self._read().get("master")
+        key = self._read().get("master") or self._read(fresh=True).get("master")
         if key:
             return bytes.fromhex(key)
         with self._changing() as data:
@@ -44,8 +48,10 @@ class KeyStore:
             return bytes.fromhex(data["master"])
 
     def session(self, session_id: str, create: bool = False) -> bytes | None:
-        """The linking secret of a session; None once the session is closed (the secret is gone)."""
-        key = self._read().get("sessions", {}).get(session_id)
+        """The linking secret of a session; None once the session is closed (the secret is gone). A secret
+        another process dropped may be used for up to RECHECK seconds; one it made is found at once."""
+        key = self._read().get("sessions", {}).get(session_id) or \
+            self._read(fresh=True).get("sessions", {}).get(session_id)
         if key or not create:
             return bytes.fromhex(key) if key else None
         with self._changing() as data:
@@ -55,25 +61,31 @@ class KeyStore:
 
     def drop(self, session_id: str) -> bool:
         """Destroy a session's linking secret (the session closed or was deleted); True if there was one."""
-        if session_id not in self._read().get("sessions", {}):
+        if session_id not in self._read(fresh=True).get("sessions", {}):
             return False
         with self._changing() as data:
             return data.get("sessions", {}).pop(session_id, None) is not None
 
     def sessions(self) -> set[str]:
-        return set(self._read().get("sessions", {}))
+        return set(self._read(fresh=True).get("sessions", {}))
 
-    def _read(self) -> dict:
-        """The file's content, re-read whenever another process changed it."""
+    def _read(self, fresh: bool = False) -> dict:
+        """The file's content, re-read whenever another process changed it. Whether it did is looked up
+        (a stat) at most every RECHECK seconds, unless `fresh`: the reply path asks for the master key on
+        every reply."""
+        now = time.monotonic()
+        if not fresh and now - self._checked_at < RECHECK:
+            return self._data
         with self._lock:
             try:
-                stat = self.path.stat()
+                stat = os.stat(self.path)
             except FileNotFoundError:
                 self._seen, self._data = None, {}
                 return {}
             seen = (stat.st_mtime_ns, stat.st_size)
             if seen != self._seen:
                 self._data, self._seen = self._load(), seen
+            self._checked_at = now
             return self._data
 
     def _load(self) -> dict:
@@ -106,4 +118,4 @@ class KeyStore:
                 os.fsync(folder)
             finally:
                 os.close(folder)
-            self._seen = None  # re-read on next use
+            self._seen, self._checked_at = None, float("-inf")  # re-read on next use

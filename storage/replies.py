@@ -9,6 +9,7 @@ retry of the original cannot bring a deleted reply back.
 from __future__ import annotations
 
 from dataclasses import fields
+from operator import attrgetter
 
 from storage.connection import Connection
 from storage.records import Reply, Session
@@ -17,6 +18,11 @@ from storage.sessions import _SESSION_COLUMNS, session_from
 _COLUMNS = [f.name for f in fields(Reply) if f.name != "votes"]
 _VOTES = "(SELECT COUNT(DISTINCT voter) FROM votes v WHERE v.reply_id = r.id AND v.active = 1)"
 _SELECT = ", ".join(f"r.{c}" for c in _COLUMNS) + f", {_VOTES} AS votes"
+_VALUES = attrgetter(*_COLUMNS)
+# One statement: the reply, unless its message was deleted or its author forgotten meanwhile.
+_ADD = (f"INSERT OR IGNORE INTO replies ({', '.join(_COLUMNS)}) SELECT {', '.join('?' * len(_COLUMNS))} "
+        "WHERE NOT EXISTS (SELECT 1 FROM deleted_messages WHERE channel = ? AND ts = ?) "
+        "AND NOT EXISTS (SELECT 1 FROM forgotten WHERE person = ?)")
 
 
 class Replies:
@@ -28,33 +34,31 @@ class Replies:
     def add(self, reply: Reply, anonymous_person: tuple[str, str] | None = None, forgotten: str | None = None) -> bool:
         """Store a reply unless it was deleted or its author forgotten meanwhile; False for a duplicate.
 
-        `anonymous_person` (pseudonym, role) is counted in a table of its own, unlinkable to the reply."""
-        row = {c: getattr(reply, c) for c in _COLUMNS}
-        with self.db.write() as conn:
-            added = conn.execute(
-                f"INSERT OR IGNORE INTO replies ({', '.join(row)}) SELECT {', '.join('?' * len(row))} "
-                "WHERE NOT EXISTS (SELECT 1 FROM deleted_messages WHERE channel = ? AND ts = ?) "
-                "AND NOT EXISTS (SELECT 1 FROM forgotten WHERE person = ?)",
-                [*row.values(), reply.channel, reply.ts, forgotten]).rowcount == 1
-            if added and anonymous_person:
+        `anonymous_person` (pseudonym, role) is counted in a table of its own, unlinkable to the reply.
+        A named reply is one statement committed on its own (the hot path: no BEGIN and COMMIT to send)."""
+        params = (*_VALUES(reply), reply.channel, reply.ts, forgotten)
+        if not anonymous_person:
+            return self.db.write_one(_ADD, params, keep_remembered=True) == 1
+        with self.db.write(keep_remembered=True) as conn:
+            added = conn.execute(_ADD, params).rowcount == 1
+            if added:
                 conn.execute("INSERT OR IGNORE INTO anonymous_people (session_id, person, role) VALUES (?, ?, ?)",
                              [reply.session_id, *anonymous_person])
         return added
 
     def edit(self, channel: str, ts: str, text: str, edit_ts: str, now: str) -> bool:
         """Apply an edit unless a later one is already applied (Slack may deliver edits out of order)."""
-        with self.db.write() as conn:
-            return conn.execute(
-                "UPDATE replies SET text = ?, edited = 1, edit_ts = ?, updated_at = ? WHERE channel = ? AND ts = ? "
-                "AND text != ? AND (edit_ts IS NULL OR CAST(edit_ts AS REAL) < CAST(? AS REAL))",
-                [text, edit_ts, now, channel, ts, text, edit_ts]).rowcount == 1
+        return self.db.write_one(
+            "UPDATE replies SET text = ?, edited = 1, edit_ts = ?, updated_at = ? WHERE channel = ? AND ts = ? "
+            "AND text != ? AND (edit_ts IS NULL OR CAST(edit_ts AS REAL) < CAST(? AS REAL))",
+            [text, edit_ts, now, channel, ts, text, edit_ts], keep_remembered=True) == 1
 
     def exists(self, channel: str, ts: str) -> bool:
         return self.db.one("SELECT 1 FROM replies WHERE channel = ? AND ts = ?", [channel, ts]) is not None
 
     def delete_message(self, team_id: str, channel: str, ts: str) -> bool:
         """A deleted Slack message: its reply goes, and a marker keeps a late retry of the original out."""
-        with self.db.write() as conn:
+        with self.db.write(keep_remembered=True) as conn:
             conn.execute("INSERT OR IGNORE INTO deleted_messages (team_id, channel, ts) VALUES (?, ?, ?)",
                          [team_id, channel, ts])
             return conn.execute("DELETE FROM replies WHERE channel = ? AND ts = ?", [channel, ts]).rowcount == 1
@@ -147,13 +151,12 @@ class Votes:
             forgotten: str | None = None) -> bool:
         """Record a vote (or its withdrawal) made at `event_ts`; False when a later event already decided, or
         when the voter asked to be forgotten."""
-        with self.db.write() as conn:
-            return conn.execute(
-                "INSERT INTO votes (team_id, reply_id, voter, source, active, event_ts) SELECT ?, ?, ?, ?, ?, ? "
-                "WHERE NOT EXISTS (SELECT 1 FROM forgotten WHERE person = ?) "
-                "ON CONFLICT (reply_id, voter, source) DO UPDATE SET active = excluded.active, "
-                "event_ts = excluded.event_ts WHERE CAST(excluded.event_ts AS REAL) > CAST(votes.event_ts AS REAL)",
-                [team_id, reply_id, voter, source, int(active), event_ts, forgotten]).rowcount == 1
+        return self.db.write_one(
+            "INSERT INTO votes (team_id, reply_id, voter, source, active, event_ts) SELECT ?, ?, ?, ?, ?, ? "
+            "WHERE NOT EXISTS (SELECT 1 FROM forgotten WHERE person = ?) "
+            "ON CONFLICT (reply_id, voter, source) DO UPDATE SET active = excluded.active, "
+            "event_ts = excluded.event_ts WHERE CAST(excluded.event_ts AS REAL) > CAST(votes.event_ts AS REAL)",
+            [team_id, reply_id, voter, source, int(active), event_ts, forgotten], keep_remembered=True) == 1
 
     def forget(self, voter: str, session_id: str) -> int:
         """Delete a voter's votes on the replies of one session."""

@@ -145,8 +145,10 @@ class Prompts:
 
     def by_message(self, channel: str, ts: str) -> tuple[Prompt, Session] | None:
         """The prompt posted as message `ts` in `channel`, with its session, in one read (a reply's hot path:
-        the session comes without its facilitators, which storing a reply never needs)."""
-        return self._joined("p.message_ts = ? AND s.channel = ?", [ts, channel], facilitators=False)
+        the session comes without its facilitators, which storing a reply never needs). Remembered until the
+        database changes, so a burst of replies to one prompt reads it once."""
+        return self.db.remembered(("prompt_by_message", channel, ts), lambda: self._joined(
+            "p.message_ts = ? AND s.channel = ?", [ts, channel], facilitators=False))
 
     def _joined(self, where: str, params: list, facilitators: bool = True) -> tuple[Prompt, Session] | None:
         extra = f", {_FACILITATORS} AS s_facilitators" if facilitators else ""

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.i18n import t
+from bot.i18n import decimal, t
 from bot.rules.decks import load_deck
 from bot.services import posting, sessions
 from tests.support import CHANNEL, FACILITATOR, TEAM, USERS, exported, wait_until
@@ -104,7 +104,7 @@ def test_scale_answers_show_as_a_live_anonymous_aggregate_in_the_prompt(bot, stu
     answer(stub, USERS[1], scale, "5", anonymously=True)
     answer(stub, USERS[2], scale, "2")
 
-    wait_until(lambda: t(lang, "tally.scale", n=3, mean="3.7") in shown(stub, scale), "the tally of three")
+    wait_until(lambda: t(lang, "tally.scale", n=3, mean=decimal(lang, 3.7)) in shown(stub, scale), "the tally of three")
     assert stub.calls_to("chat.update") and all(c.args["ts"] == scale.message_ts for c in stub.calls_to("chat.update"))
     assert thread(stub, scale) == [], "no thread post per answer"
     message = json.dumps(stub.message(CHANNEL, scale.message_ts), ensure_ascii=False)
@@ -143,7 +143,7 @@ def test_a_closed_prompt_says_the_round_is_over_keeps_its_result_and_has_no_butt
         wait_until(lambda: t(lang, "prompt.closed") in json.dumps(stub.message(CHANNEL, prompt.message_ts),
                                                                    ensure_ascii=False), "the closed note")
         assert action_ids(stub.message(CHANNEL, prompt.message_ts)) == []
-    assert t(lang, "tally.scale", n=1, mean="3.0") in shown(stub, scale)
+    assert t(lang, "tally.scale", n=1, mean=decimal(lang, 3.0)) in shown(stub, scale)
     assert t(lang, "tally.vote", n=1) in shown(stub, vote)
 
 

@@ -251,7 +251,7 @@ def test_vote_prompt_shows_a_live_tally_ranked_with_counts_and_no_names():
 
 def test_scale_prompt_shows_a_live_tally_with_the_mean():
     message = messages.prompt_message(make_session(), make_prompt("scale"), 8, values=["2", "4", "5"])
-    assert t("da", "tally.scale", n=3, mean="3.7") in all_text(message)
+    assert t("da", "tally.scale", n=3, mean="3,7") in all_text(message)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -408,7 +408,7 @@ def test_summary_message_gives_scale_means_and_the_most_chosen_option():
     summary = make_summary(make_session(), "facilitator")
     text = all_text(messages.summary(summary))
     assert t("da", "summary.vote", option="Dagtilbud", n=1) in text
-    assert t("da", "summary.scale", mean="4.0", n=1) in text
+    assert t("da", "summary.scale", mean="4,0", n=1) in text
 
 
 def test_planned_lists_the_schedule_in_the_sessions_local_time_with_states():

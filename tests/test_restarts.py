@@ -17,7 +17,7 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 from bot import scheduling
 from bot.rules.decks import load_deck
 from bot.runtime import Bot
-from bot.services import sessions
+from bot.services import outbox, posting, sessions
 from bot.services.linking import Linker
 from standin import SignedSender
 from storage import Store
@@ -121,7 +121,8 @@ def test_sessions_from_another_process_post_once_at_their_time_and_a_killed_bots
         session_id = _create(db, other_dir, start=start)  # while the bot runs: picked up without a restart
         [message] = wait_until(lambda: _prompts_in(stub), "the first prompt")
         [call] = _calls(stub, "chat.postMessage", _key(message))
-        assert start.timestamp() <= call.at <= start.timestamp() + 2.5, "posted at its time, by the next tick"
+        assert start.timestamp() <= call.at <= start.timestamp() + 3, "posted at its time, by the next tick"
+        wait_until(lambda: store.sessions.get(session_id).state == "running", "the bot to record the post")
 
         dead = store.leases.holder(scheduling.LEASE, time.time())
         assert dead, "the running bot holds the scheduler lease"
@@ -240,6 +241,32 @@ def test_a_post_slack_took_as_the_bot_went_down_is_found_by_its_metadata_not_pos
         assert any(c.args.get("include_all_metadata") for c in stub.calls_to("conversations.history"))
         _ticks(bot)
         assert len(_calls(stub, "chat.postMessage", key)) == 1 and len(_prompts_in(stub)) == 1
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "bot/services/outbox.py:_send/_settle record a post as sent and its consequence (Kind.sent: the prompt posted "
+    "with its message_ts, the session running) in separate transactions, and nothing reconciles a sent post whose "
+    "prompt is still 'posting': after a crash in between, the round is never posted, its thread replies are dropped"))
+def test_a_crash_right_after_the_outbox_recorded_a_prompt_does_not_lose_its_round(settings, clock, stub):
+    down = Bot(settings, clock)  # a process's parts, driven by hand: it never ticks by itself
+    try:
+        _, first = _plan(down.store, down.linker, "Temadag", clock.now(), clock.now())
+        posting.queue_due(down.store, down.people, down.linker, clock.now(), timedelta(minutes=15))
+        # The outbox posts and records the post as sent; the process dies before the prompt hears of it.
+        # A prompt Kind without its `sent` step is that process.
+        outbox.deliver(down.store, down.slack, {"prompt": outbox.Kind(posting.render_prompt)}, clock.now(),
+                       timedelta(seconds=3))
+    finally:
+        down.stop()
+    key = f"prompt:{first.id}"
+    [message] = [m for m in stub.messages(CHANNEL) if _key(m) == key]
+    with _running(settings, clock, stub) as bot:
+        assert bot.store.posts.get(key).state == "sent"
+        reply = stub.post_as_user(USERS[0], CHANNEL, "Et svar i tråden", thread_ts=message["ts"])
+        _ticks(bot)
+        assert bot.store.prompts.get(first.id).state == "posted"
+        assert [r.ts for r in bot.store.replies.of_session(first.session_id)] == [reply.ts]
+        assert len(_prompts_in(stub)) == 1
 
 
 def test_wrap_up_and_exports_are_sent_once_across_a_restart_even_when_slack_answered_too_late(settings, clock, stub):

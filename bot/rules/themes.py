@@ -432,6 +432,6 @@ def _distinct(ranked: list[str], count: int) -> list[str]:
 
 
 def _label(words_: list[str]) -> str:
-    """One or two words, the first capitalised: "Busser, ungdomskort"."""
-    text = ", ".join(words_)
+    """One or two words, the first capitalised: "Busser / ungdomskort" (so labels can be listed with commas)."""
+    text = " / ".join(words_)
     return text[:1].upper() + text[1:]

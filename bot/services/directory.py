@@ -28,6 +28,7 @@ class Directory:
         self._politician_entries = frozenset(politicians)
         self._facilitator_entries = frozenset(facilitators)
         self._groups: dict[str, list[str]] = {}
+        self._politicians: tuple[dict, frozenset[str]] = ({}, frozenset())  # (groups read, politicians then)
         self._channels: dict[str, dict] = {}
         self._people: dict[str, Person] = {p.user_id: p for p in store.people.of_team(team_id)} if team_id else {}
         self._lock = threading.Lock()
@@ -47,7 +48,7 @@ class Directory:
         """The role a reply made now is tagged with (configuration, a facilitator's choice, the account)."""
         if user_team and self.team_id and user_team != self.team_id:
             return "external"  # Slack Connect: someone from another organisation in a shared channel
-        if user_id in self._expand(self._politician_entries):
+        if user_id in self._politician_ids():
             return "politician"
         person = self._people.get(user_id)
         if person and person.role:
@@ -92,6 +93,16 @@ class Directory:
     def channel(self, channel_id: str) -> dict | None:
         """What was last read about a channel: name, is_private, is_member."""
         return self._channels.get(channel_id)
+
+    def _politician_ids(self) -> frozenset[str]:
+        """The configured politicians, user groups expanded; worked out again only when the groups were re-read
+        (`_groups` is replaced, never changed in place)."""
+        groups, ids = self._politicians
+        if groups is not self._groups:
+            groups = self._groups
+            ids = frozenset(self._expand(self._politician_entries))
+            self._politicians = (groups, ids)
+        return ids
 
     def _expand(self, entries: Iterable[str]) -> list[str]:
         users: list[str] = []

@@ -105,7 +105,8 @@ def _new(command: Command, caller: Caller, parts: Parts) -> None:
         except BadInput:
             continue  # a broken deck is reported by `hvis decks check`, not offered
         found.append((deck.name, deck.title, deck.language))
-    parts.people.learn_channel(caller.channel) if caller.channel[:1] in "CG" else None
+    if caller.channel[:1] in ("C", "G"):
+        parts.people.learn_channel(caller.channel)
     parts.slack.open_view(caller.trigger_id, modals.plan_session(
         lang, found, channel=caller.channel, user=caller.user, tz=parts.timezone, today=today))
     return None

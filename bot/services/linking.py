@@ -11,10 +11,13 @@ import secrets
 from bot.rules.pseudonyms import is_author, pseudonym
 from storage.keys import KeyStore
 
+TOMBSTONES = 10_000  # tombstones remembered at most (a workspace's active people)
+
 
 class Linker:
     def __init__(self, keys: KeyStore) -> None:
         self.keys = keys
+        self._tombstones: tuple[bytes, dict[str, str]] = (b"", {})  # (master key, user id → tombstone)
 
     def __deepcopy__(self, memo: dict) -> "Linker":
         """Shared by design: Bolt copies a request's context for lazy listeners, and this must stay one object."""
@@ -47,5 +50,14 @@ class Linker:
         return pseudonym(self.keys.master(), "dm", user_id)[:16]
 
     def tombstone(self, user_id: str) -> str:
-        """The forget-me marker of a person: checked against new events, never read back into an id."""
-        return pseudonym(self.keys.master(), "forgotten", user_id)
+        """The forget-me marker of a person: checked against new events, never read back into an id.
+        Remembered per person (every reply and vote asks), for as long as the master key stays the same."""
+        master = self.keys.master()
+        key, known = self._tombstones
+        if key != master or len(known) >= TOMBSTONES:
+            known = {}
+            self._tombstones = (master, known)
+        found = known.get(user_id)
+        if found is None:
+            found = known[user_id] = pseudonym(master, "forgotten", user_id)
+        return found

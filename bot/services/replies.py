@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from bot.errors import Refused
@@ -39,16 +39,19 @@ class Stored:
 
 
 def new_reply(linker: Linker, session: Session, prompt: Prompt, user_id: str, role: str, text: str, source: str,
-              chose_anonymous: bool, now: datetime, ts: str | None = None, reply_id: str | None = None) -> Reply:
-    """A reply as stored: anonymous answers carry no user id, only a pseudonym of their own."""
+              chose_anonymous: bool, now: datetime, ts: str | None = None, reply_id: str | None = None,
+              edit_ts: str | None = None) -> Reply:
+    """A reply as stored: anonymous answers carry no user id, only a pseudonym of their own. `edit_ts` when
+    an edit overtook its original: the reply starts out edited."""
     reply_id = reply_id or secrets.token_hex(6)
     hidden = anonymity.is_anonymous(session.anonymity, source, chose_anonymous)
+    at = iso(now)
     return Reply(
         id=reply_id, team_id=session.team_id, session_id=session.id, prompt_id=prompt.id, channel=session.channel,
         ts=ts, source=source, user_id=None if hidden else user_id,
         author=linker.author(session.id, user_id, reply_id) if hidden else "", anonymous=hidden, role=role,
-        text=text, created_at=iso(now), updated_at=iso(now),
-        late=session.state == "closed" or prompt.state == "closed")
+        text=text, created_at=at, updated_at=at, late=session.state == "closed" or prompt.state == "closed",
+        edited=edit_ts is not None, edit_ts=edit_ts)
 
 
 def store_reply(store: Store, linker: Linker, reply: Reply, user_id: str) -> bool:
@@ -63,17 +66,16 @@ def thread_reply(store: Store, people: Directory, linker: Linker, event: dict, n
     user = event.get("user")
     if event.get("bot_id") or event.get("subtype") not in REPLY_SUBTYPES or not user or people.is_bot(user):
         return None
-    thread_ts, ts = event.get("thread_ts"), event.get("ts")
-    if not thread_ts or thread_ts == ts or not isinstance(event.get("channel"), str):
+    thread_ts, ts, channel = event.get("thread_ts"), event.get("ts"), event.get("channel")
+    if not thread_ts or thread_ts == ts or not isinstance(channel, str):
         return None
-    found = store.prompts.by_message(event["channel"], thread_ts)
+    found = store.prompts.by_message(channel, thread_ts)
     if found is None:
         return None
     prompt, session = found
     role = people.role(user, event.get("user_team") or event.get("team"))
     reply = new_reply(linker, session, prompt, user, role, clean(event.get("text"), from_slack=True), "thread",
-                      False, now, ts=ts)
-    reply = replace(reply, edited=edit_ts is not None, edit_ts=edit_ts)
+                      False, now, ts=ts, edit_ts=edit_ts)
     if not store_reply(store, linker, reply, user):
         return None
     return Stored(reply, session, user, new_person=not people.knows(user) and role != "external",

@@ -148,11 +148,15 @@ def pause_session(store: Store, session: Session) -> None:
 def resume_session(store: Store, session: Session, now: datetime) -> list[Prompt]:
     """Carry on after a pause. Prompts that fell due meanwhile are not dumped into the channel: they are
     returned (marked missed) so the facilitator can choose which to post now."""
+    if store.sessions.get(session.id).state != "paused":
+        raise Refused("session.not_paused", session.language, title=session.title)
+    # Offered first, then resumed: a tick in between must find nothing due to post by itself.
+    overdue = [p for p in store.prompts.overdue(session.id, iso(now))
+               if store.prompts.move(p.id, "missed", states.prompt_sources("missed"), error="paused")]
     posted = any(p.posted_at for p in store.prompts.of(session.id))
     if not store.sessions.move(session.id, "running" if posted else "scheduled", ("paused",)):
         raise Refused("session.not_paused", session.language, title=session.title)
-    overdue = store.prompts.overdue(session.id, iso(now))
-    return [p for p in overdue if store.prompts.move(p.id, "missed", states.prompt_sources("missed"), error="paused")]
+    return overdue
 
 
 def set_anonymity(store: Store, session: Session, mode: str) -> Session:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from bot.i18n import clock, date, t
+from bot.i18n import clock, date, decimal, t
 from bot.rules import anonymity
 from bot.rules.schedule import local
 from bot.rules.summary import SCALE, Summary, scale_summary, vote_counts
@@ -53,7 +53,7 @@ def tally(lang: str, prompt: Prompt, values: Sequence[str]) -> str:
         numbers = [int(v) for v in values if v.strip() in {str(n) for n in SCALE}]
         summary = scale_summary(numbers, prompt.scale_labels)
         rows = [(str(n), count) for n, count in summary.distribution]
-        head = t(lang, "tally.scale", n=summary.n, mean=f"{summary.mean:.1f}" if summary.mean else "–")
+        head = t(lang, "tally.scale", n=summary.n, mean=decimal(lang, summary.mean) if summary.mean else "–")
     else:
         rows = list(vote_counts(prompt.options, list(values)))
         head = t(lang, "tally.vote", n=sum(count for _, count in rows))
@@ -117,7 +117,7 @@ def wrapup(summary: Summary) -> dict:
         blocks.append(section(f"*{t(lang, 'wrapup.top')}*\n" + "\n".join(lines)))
     themes = [theme.label for prompt in summary.prompts for theme in prompt.themes[:2]]
     if themes:
-        blocks.append(section(f"*{t(lang, 'wrapup.themes')}*\n" + ", ".join(escape(label) for label in themes[:8])))
+        blocks.append(section(f"*{t(lang, 'wrapup.themes')}*\n" + " · ".join(escape(label) for label in themes[:8])))
     blocks.append(context(t(lang, "summary.caveat") + " " + t(lang, "wrapup.followup")))
     return message(text, blocks)
 
@@ -164,11 +164,11 @@ def summary(summary: Summary) -> dict:
     for prompt in summary.prompts[:20]:
         line = f"*{prompt.position}.* {escape(shorten(prompt.text, 80))} — {t(lang, 'summary.answers', n=prompt.replies)}"
         if prompt.scale and prompt.scale.n:
-            line += " · " + t(lang, "summary.scale", mean=f"{prompt.scale.mean:.1f}", n=prompt.scale.n)
+            line += " · " + t(lang, "summary.scale", mean=decimal(lang, prompt.scale.mean), n=prompt.scale.n)
         if prompt.vote and prompt.vote[0][1]:
             line += " · " + t(lang, "summary.vote", option=escape(shorten(prompt.vote[0][0], 60)), n=prompt.vote[0][1])
         if prompt.themes:
-            line += "\n   " + t(lang, "summary.themes", themes=", ".join(escape(th.label) for th in prompt.themes[:4]))
+            line += "\n   " + t(lang, "summary.themes", themes=" · ".join(escape(th.label) for th in prompt.themes[:4]))
         blocks.append(section(line))
     blocks.append(context(t(lang, "summary.caveat")))
     return message(text, blocks[:50])
