@@ -37,7 +37,8 @@ TASKS = {
     "demo": lambda extra: [str(BIN / "hvis"), "demo", *extra],
     "run": lambda extra: [str(BIN / "hvis"), "run", *extra],
     "hvis": lambda extra: [str(BIN / "hvis"), *extra],  # any command, e.g. `python3 tasks.py hvis doctor`
-    "test": lambda extra: [str(BIN / "python"), "-m", "pytest", *(extra or ["-q"])],
+    # The whole suite runs on every core (pytest-xdist); with arguments, exactly what you ask for.
+    "test": lambda extra: [str(BIN / "python"), "-m", "pytest", *(extra or ["-q", "-n", "auto"])],
     "bench": lambda extra: [str(BIN / "python"), "-m", "benchmarks", *extra],
 }
 

@@ -101,7 +101,7 @@ def run(ctx: click.Context) -> None:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for chatty in ("slack_sdk", "slack_bolt", "hvis.bolt", "websockets"):  # at DEBUG they log payloads
         logging.getLogger(chatty).setLevel(max(logging.INFO, logging.getLevelName(settings.log_level)))
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # two lines a second otherwise
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)  # a line per busy tick otherwise
     bot = Bot(settings)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
@@ -139,6 +139,8 @@ def doctor(ctx: click.Context) -> None:
 def demo(out: Path | None, speed: float) -> None:
     from bot.demo import run_demo
 
+    # The rehearsal talks to itself on loopback: never through a proxy set for the outside world.
+    os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
     status = run_demo(out=out, speed=speed)
     if status:
         raise click.exceptions.Exit(status)

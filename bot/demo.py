@@ -39,6 +39,7 @@ def run_demo(out: Path | None = None, speed: float = 240.0) -> int:
     """Run the rehearsal and write the exports; returns the exit status."""
     started = time.monotonic()
     logging.basicConfig(level=logging.WARNING, format="hvis demo: %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)  # a busy tick is expected on a compressed day
     out = out or Path.cwd() / "demo-output" / datetime.now().strftime("%Y%m%d-%H%M%S")
     out.mkdir(parents=True, exist_ok=True)
     script = tomllib.loads(SCRIPT.read_text(encoding="utf-8"))
@@ -140,7 +141,7 @@ def _answer(stub: SlackStandIn, bot: Bot, prompt: Prompt, plan: dict) -> None:
     for user, value, mode in plan.get("modal", []):
         action = "answer_anonymously" if mode == "anonymous" else "answer"
         stub.click(user, CHANNEL, prompt.message_ts, action, str(prompt.id))
-        view = _wait(lambda: (v := stub.last_view(user)) and v["open"] and v, "the answer modal")
+        view = _wait(lambda who=user: (v := stub.last_view(who)) and v["open"] and v, "the answer modal")
         answer = prompt.options[value] if prompt.kind == "vote" else str(value)
         stub.submit_view(user, view["id"], {"answer": {"value": answer}})
     modal_count = len(plan.get("modal", [])) if prompt.kind == "open" else 0

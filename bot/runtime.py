@@ -28,6 +28,14 @@ def slack_for(settings) -> Slack:
     return Slack(writer, reader)
 
 
+def close_socket_mode(handler) -> None:
+    """Close a Socket Mode handler without waiting out slack_sdk's one-second queue poll: its message
+    processor is told it is closed and woken with an empty message."""
+    handler.client.closed = True
+    handler.client.message_queue.put(None)
+    handler.close()
+
+
 class Bot:
     """A running bot: the Bolt app, the scheduler and (in HTTP mode) the web server, started and stopped together."""
 
@@ -101,7 +109,7 @@ class Bot:
         if self.server:
             self.server.close()
         if self.socket:
-            self.socket.close()
+            close_socket_mode(self.socket)
         scheduling.stop(self.ticker, self.scheduler)
         self.pool.shutdown(wait=True)
         self.store.close()

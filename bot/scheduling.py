@@ -118,7 +118,8 @@ class Ticker:
         newest = self.store.replies.newest()
         quiet, self._newest = newest == self._newest, newest
         deadline = time.monotonic() + EMBED_BUDGET
-        while quiet and time.monotonic() < deadline and summaries.embed_new(self.store):
+        # One reply at a time (a long one takes a while), so the budget is kept to within one reply's time.
+        while quiet and time.monotonic() < deadline and summaries.embed_new(self.store, batch=1):
             pass
 
 

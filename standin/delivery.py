@@ -14,9 +14,9 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from typing import Any, Dict, Optional
+from urllib.parse import urlencode
 
 from .formats import find_element
-from urllib.parse import urlencode
 
 USER_AGENT = "Slackbot 1.0 (+https://api.slack.com/robots)"
 

@@ -8,9 +8,8 @@ import secrets
 import time
 from typing import Any, Callable, Dict, Optional, Tuple
 
-from .formats import missing, normalize_blocks, paginate, set_reaction, truthy, window
+from .formats import missing, normalize_blocks, paginate, truthy, window
 from .workspace import SlackError, new_id
-
 
 # ---------------------------------------------------------------------------------------------
 # Method handlers: fn(api, args) -> response fields (without "ok"); raise SlackError for ok:false.
@@ -250,17 +249,6 @@ def usergroups_users_list(api, a):
     return {"users": list(group["users"])}
 
 
-def _reaction(api, a, add: bool):
-    ch = api.ws.channel(a.get("channel"))
-    msg = api.ws.find(ch["id"], a.get("timestamp"))
-    if msg is None:
-        raise SlackError("message_not_found")
-    if not a.get("name"):
-        raise SlackError("invalid_name")
-    set_reaction(msg, a["name"], api.ws.bot_user_id, add)
-    return {}
-
-
 def files_get_upload_url(api, a):
     """files.getUploadURLExternal: reserve a file id and an upload URL on this server."""
     for field in ("filename", "length"):
@@ -332,8 +320,6 @@ METHODS: Dict[str, Tuple[Callable, Tuple[str, ...]]] = {
     "users.info": (users_info, ("users:read",)),
     "users.list": (users_list, ("users:read",)),
     "usergroups.users.list": (usergroups_users_list, ("usergroups:read",)),
-    "reactions.add": (lambda api, a: _reaction(api, a, True), ("reactions:write",)),
-    "reactions.remove": (lambda api, a: _reaction(api, a, False), ("reactions:write",)),
     "files.getUploadURLExternal": (files_get_upload_url, ("files:write",)),
     "files.completeUploadExternal": (files_complete_upload, ("files:write",)),
 }

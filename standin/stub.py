@@ -9,8 +9,20 @@ import threading
 import uuid
 from typing import Any, Callable, Dict, List, Optional
 
-from .delivery import (Delivery, SignedSender, action_for, block_actions, channel_name, encode, envelope,
-                       message_event, state_values, stored_copy, user_ref, view_actions)
+from .delivery import (
+    Delivery,
+    SignedSender,
+    action_for,
+    block_actions,
+    channel_name,
+    encode,
+    envelope,
+    message_event,
+    state_values,
+    stored_copy,
+    user_ref,
+    view_actions,
+)
 from .formats import find_element, set_reaction
 from .methods import DEFAULT_SCOPES
 from .server import ApiServer, Call

@@ -3,6 +3,10 @@
 Durability: WAL with synchronous=NORMAL. A commit survives the process being killed (SIGKILL,
 crash), which is what "an acknowledged reply is never lost" needs; only a power cut or OS crash
 can lose the last few commits, and that trade buys ~10x the write rate of synchronous=FULL.
+
+Group commit: the HTTP loop holds its commits (`hold_commits`), so the requests it took in together
+share one transaction (`Batch`), committed before any of them is answered. A reply's own statement
+still runs at once (it knows whether it was a duplicate); only the COMMIT is shared.
 """
 
 from __future__ import annotations
@@ -21,6 +25,42 @@ from storage.migrations import migrations
 
 T = TypeVar("T")
 REMEMBERED = 1000  # reads a thread keeps in memory at most (posted prompts: a day has a dozen)
+_held = threading.local()  # .on: this thread holds its commits; .batch: the open Batch, if any
+
+
+def hold_commits() -> None:
+    """From now on this thread's writes go into a Batch that someone commits with `held().commit()` (the
+    HTTP loop, after dispatching the requests it took in at once, and before answering any of them)."""
+    _held.on = True
+
+
+def held() -> "Batch | None":
+    """This thread's open batch of writes, if any: commit it before answering whoever wrote or read in it."""
+    return getattr(_held, "batch", None)
+
+
+class Batch:
+    """Writes of one thread in one open transaction per database, each under its write lock, until `commit()`.
+    Each `write()` in it is a savepoint, so a failing one is undone alone; a failure that takes the whole
+    transaction with it (disk full) ends the batch at once, and all its writers are answered as failed."""
+
+    def __init__(self) -> None:
+        self.databases: list[Connection] = []
+        self.failed = False
+
+    def commit(self) -> bool:
+        """Commit and release the write locks (never raises); True when everything written in it is stored."""
+        if held() is self:
+            _held.batch = None
+        for db in self.databases:
+            db._end(self)
+        self.databases = []
+        return not self.failed
+
+    def abandon(self) -> None:
+        """Roll back what is left and release the locks: the transaction was lost."""
+        self.failed = True
+        self.commit()
 
 
 class StorageError(Exception):
@@ -82,9 +122,28 @@ class Connection:
     @contextmanager
     def write(self, keep_remembered: bool = False) -> Iterator[sqlite3.Connection]:
         """A write transaction that takes the write lock up front, so concurrent writers queue instead of failing.
+        On a thread that holds its commits it is a savepoint in the thread's batch instead.
 
         It forgets this thread's remembered reads, unless the caller vouches (`keep_remembered`) that it
         changes neither sessions nor prompts (replies, edits, deletions and votes)."""
+        if getattr(_held, "on", False):
+            conn, batch = self._join()
+            conn.execute("SAVEPOINT write")
+            try:
+                yield conn
+                conn.execute("RELEASE write")
+            except BaseException as exc:
+                self._failed(exc)
+                if conn.in_transaction:  # undo this write alone; the batch goes on
+                    conn.execute("ROLLBACK TO write")
+                    conn.execute("RELEASE write")
+                else:
+                    batch.abandon()
+                raise
+            finally:
+                if not keep_remembered:
+                    self._local.remembered.clear()
+            return
         conn = self.conn
         if conn.in_transaction:
             yield conn
@@ -110,7 +169,20 @@ class Connection:
 
     def write_one(self, sql: str, params: Sequence[Any] = (), keep_remembered: bool = False) -> int:
         """One statement committed on its own (SQLite makes a single statement atomic: no BEGIN and COMMIT
-        to send), under the write lock; the number of rows it changed. `keep_remembered` as for `write()`."""
+        to send), under the write lock, or in this thread's batch; the number of rows it changed.
+        `keep_remembered` as for `write()`."""
+        if getattr(_held, "on", False):
+            conn, batch = self._join()
+            try:
+                return conn.execute(sql, params).rowcount
+            except BaseException as exc:
+                self._failed(exc)
+                if not conn.in_transaction:  # not just the statement (SQLite undid that): the whole batch is lost
+                    batch.abandon()
+                raise
+            finally:
+                if not keep_remembered:
+                    self._local.remembered.clear()
         conn = self.conn
         if conn.in_transaction:
             return conn.execute(sql, params).rowcount
@@ -126,16 +198,54 @@ class Connection:
         self.write_failed_at = None
         return changed
 
-    def _failed(self, exc: sqlite3.OperationalError) -> None:
-        if "full" in str(exc) or "disk I/O" in str(exc):
+    def _join(self) -> tuple[sqlite3.Connection, Batch]:
+        """This thread's batch, opened if need be, with a write transaction on this database in it."""
+        conn = self.conn
+        batch = held()
+        if batch is None:
+            batch = _held.batch = Batch()
+        if self not in batch.databases:
+            self._write_lock.acquire()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except BaseException:
+                self._write_lock.release()
+                raise
+            batch.databases.append(self)
+        return conn, batch
+
+    def _end(self, batch: Batch) -> None:
+        """Commit this database's part of a batch (roll it back if the batch failed); release the write lock."""
+        conn = self.conn
+        try:
+            if not batch.failed:
+                conn.execute("COMMIT")
+                self.write_failed_at = None
+        except sqlite3.Error as exc:
+            batch.failed = True
+            self._failed(exc)
+        finally:
+            try:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass  # the connection is unusable; the next statement says so
+            if batch.failed:
+                self._local.remembered.clear()  # what was read inside the batch was never stored
+            self._write_lock.release()
+
+    def _failed(self, exc: BaseException) -> None:
+        """Note a write that failed for want of disk (for /healthz)."""
+        if isinstance(exc, sqlite3.OperationalError) and ("full" in str(exc) or "disk I/O" in str(exc)):
             self.write_failed_at = time.time()
 
     def remembered(self, key: Hashable, read: Callable[[], T]) -> T:
         """`read()`, remembered by this thread until the database changes: a commit by any other connection
         (SQLite's data_version, which also sees other processes) or a `write()` on this one. Inside a
-        transaction it reads afresh (what it sees may yet be rolled back)."""
+        transaction it reads afresh (what it sees may yet be rolled back), except in this thread's batch,
+        which holds the write lock (nobody else can change anything) and forgets it all if it fails."""
         conn, local = self.conn, self._local
-        if conn.in_transaction:
+        if conn.in_transaction and self not in getattr(held(), "databases", ()):
             return read()
         version = conn.execute("PRAGMA data_version").fetchone()[0]
         if version != local.version or len(local.remembered) >= REMEMBERED:

@@ -116,8 +116,9 @@ class Person:
 
 
 @dataclass(frozen=True)
-class StoredTheme:
-    """A theme of an open prompt's answers: a label and keywords from the answers, its replies and quotes."""
+class Theme:
+    """A theme of an open prompt's answers: a label and keywords from the answers, its replies and quotes
+    (found by bot.rules.themes, kept by storage.themes when a session closes)."""
 
     label: str
     keywords: tuple[str, ...]

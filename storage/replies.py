@@ -35,7 +35,7 @@ class Replies:
         """Store a reply unless it was deleted or its author forgotten meanwhile; False for a duplicate.
 
         `anonymous_person` (pseudonym, role) is counted in a table of its own, unlinkable to the reply.
-        A named reply is one statement committed on its own (the hot path: no BEGIN and COMMIT to send)."""
+        A named reply is one statement, committed on its own or with the HTTP loop's batch."""
         params = (*_VALUES(reply), reply.channel, reply.ts, forgotten)
         if not anonymous_person:
             return self.db.write_one(_ADD, params, keep_remembered=True) == 1

@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from functools import cache
 from html.parser import HTMLParser
@@ -22,7 +22,7 @@ from markdown_it import MarkdownIt
 
 from bot.exports import AUDIENCE, FORMATS, filename, outline, render, safe
 from bot.rules.summary import Narrative, Turnout, summarize
-from storage.records import Prompt, Reply, Session
+from storage.records import Prompt, Reply, Session, Theme
 
 ANNA, BO, CARL, JENS, SOFIE = "U0ANNA", "U0BO", "U0CARL", "U0JENS", "U0SOFIE"
 NAMES = {ANNA: "Anna Andersen", BO: "Bo Berg", CARL: "Carl Clausen", JENS: "Jens Hansen", SOFIE: "Sofie Skjult"}
@@ -34,16 +34,6 @@ HOSTILE = (
     "**fed** _kursiv_ [link](javascript:alert(1)) `kode` | celle | ~~væk~~ &amp; \\",
     "\u202eneslnaH sneJ ,rekitilop(",
 )
-
-
-@dataclass(frozen=True)
-class Theme:
-    """What bot.rules.themes hands summarize()."""
-
-    label: str
-    keywords: tuple[str, ...]
-    reply_ids: tuple[str, ...]
-    quotes: tuple[str, ...]
 
 
 def make_session(**changes) -> Session:
@@ -565,6 +555,6 @@ def test_charts_show_the_same_counts_as_the_text():
 def test_benchmark_runs_end_to_end(capsys):
     from benchmarks.exports import main
 
-    assert main(["--replies", "400"]) == 0
+    assert main(["--replies", "400", "--embed", "0"]) == 0
     out = capsys.readouterr().out
     assert all(f"  {fmt} " in out for fmt in FORMATS) and "peak RSS" in out

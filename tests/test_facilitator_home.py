@@ -8,7 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from bot.i18n import clock as clock_text, date as date_text, t
+from bot.i18n import clock as clock_text
+from bot.i18n import date as date_text
+from bot.i18n import t
 from bot.rules.decks import load_deck
 from bot.rules.schedule import local
 from bot.services import sessions

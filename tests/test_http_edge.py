@@ -275,7 +275,10 @@ def test_slash_command_mentioning_payload_is_answered_as_typed(edge, words, capl
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
-@pytest.mark.parametrize("text", ["ø" * 40_000, "før\x00efter\x00"])
+LONGEST = ("Tænk nu, hvis vi gjorde det sammen – ærligt talt, på tværs af forvaltningerne! " * 500)[:39_999] + "!"
+
+
+@pytest.mark.parametrize("text", [LONGEST, "før\x00efter\x00"], ids=["40,000 characters", "NUL bytes"])
 def test_huge_or_nul_laden_reply_is_acknowledged_and_stored_cleanly(bot, live_session, stub, text):
     session, prompt = live_session
     assert stub.post_as_user(USERS[0], CHANNEL, text, thread_ts=prompt.message_ts).status == 200

@@ -14,7 +14,7 @@ from bot.i18n import LANGUAGES, t
 from bot.rules import anonymity
 from bot.rules.summary import Turnout, summarize
 from bot.slack.blocks import home, messages, modals
-from storage.records import Prompt, Reply, StoredTheme, Session
+from storage.records import Prompt, Reply, Session, Theme
 
 FACILITATOR = "U0FACIL01"
 AUTHOR = "U0AUTHOR1"
@@ -140,7 +140,7 @@ def hostile_surfaces(language: str) -> dict[str, dict]:
     prompt = make_prompt(text=HOSTILE_TEXT, help=HOSTILE_TEXT)
     vote = make_prompt("vote", id=43, position=2, text=HOSTILE_TEXT, options=HOSTILE)
     reply = make_reply(text=HOSTILE_TEXT)
-    theme = StoredTheme(label=HOSTILE_TEXT, keywords=("x",), reply_ids=("r1",), quotes=("r1",))
+    theme = Theme(label=HOSTILE_TEXT, keywords=("x",), reply_ids=("r1",), quotes=("r1",))
     summary = make_summary(session, prompts=[prompt, vote], replies=[replace(reply, votes=3)], themes={42: [theme]})
     card = home.Card(session=session, next_prompt=prompt, answers=3, participants=2, total_prompts=8)
     return {
@@ -388,7 +388,7 @@ def test_greeting_explains_taking_part_and_privacy_and_tells_guests_they_are_wel
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_wrapup_gives_counts_top_ideas_themes_and_the_caveat(language):
     session = make_session(language=language)
-    theme = StoredTheme(label="lærepladser og job", keywords=("lærepladser",), reply_ids=("r1", "r2"), quotes=())
+    theme = Theme(label="lærepladser og job", keywords=("lærepladser",), reply_ids=("r1", "r2"), quotes=())
     summary = make_summary(session, themes={42: [theme]})
     wrapup = messages.wrapup(summary)
     text = all_text(wrapup)

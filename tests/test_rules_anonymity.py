@@ -7,8 +7,21 @@ from itertools import product
 import pytest
 
 from bot.i18n import LANGUAGES, catalog
-from bot.rules.anonymity import (ANONYMOUS, AUDIENCES, HIDDEN, MODES, NAME, ROLE_THRESHOLD, answer_buttons, byline,
-                                 is_anonymous, may_change, participants, roles_for_channel, visible_role)
+from bot.rules.anonymity import (
+    ANONYMOUS,
+    AUDIENCES,
+    HIDDEN,
+    MODES,
+    NAME,
+    ROLE_THRESHOLD,
+    answer_buttons,
+    byline,
+    is_anonymous,
+    may_change,
+    participants,
+    roles_for_channel,
+    visible_role,
+)
 
 # mode, audience, stored without author, how the answer is attributed
 BYLINES = [

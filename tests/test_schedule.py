@@ -10,8 +10,19 @@ import pytest
 
 from bot.errors import BadInput
 from bot.rules.decks import parse_deck
-from bot.rules.schedule import (LATEST_START, check_start, check_timezone, due_action, from_pickers, iso, local,
-                                parse_iso, parse_start, plan, shifted)
+from bot.rules.schedule import (
+    LATEST_START,
+    check_start,
+    check_timezone,
+    due_action,
+    from_pickers,
+    iso,
+    local,
+    parse_iso,
+    parse_start,
+    plan,
+    shifted,
+)
 
 CPH = "Europe/Copenhagen"
 UTC = timezone.utc

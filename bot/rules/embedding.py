@@ -14,7 +14,7 @@ from typing import Any
 
 # The model reads at most 512 tokens per window and windows longer text at a cost linear in its length;
 # the opening of a reply says what it is about, so longer replies are cut rather than windowed.
-MAX_CHARS = 1000
+MAX_CHARS = 400
 # One call already uses every core (OpenMP); calls from Bolt's listener threads and the scheduler take turns
 # rather than fight over the cores.
 _LOCK = threading.Lock()

@@ -10,13 +10,10 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import Mapping, Sequence
 
 from bot.rules import anonymity
-from storage.records import Prompt, Reply, Session
-
-if TYPE_CHECKING:
-    from bot.rules.themes import Theme
+from storage.records import Prompt, Reply, Session, Theme
 
 TIMELINE_MINUTES = 15
 TOP_IDEAS = 5

@@ -15,11 +15,11 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
 from bot.rules.embedding import available, sentence_vectors
+from storage.records import Theme
 
 __all__ = ["Theme", "embed", "find_themes", "words"]
 
@@ -33,6 +33,7 @@ NGRAMS = (3, 4, 5)
 VECTOR_WEIGHT = 0.7
 # Below this many content replies there is too little to cluster: replies that share a word root (one word
 # being a form or compound of the other) are grouped instead.
+MAX_REPLIES = 400
 SMALL = 8
 # A word this long or longer found inside another word is a part of that compound ("boliger" in "lejeboliger").
 COMPOUND_PART = 5
@@ -83,15 +84,6 @@ suggestion thank thanks totally wow yeah yep yes
 STOPWORDS = STOPWORDS_DA | STOPWORDS_EN | FILLER
 
 
-@dataclass(frozen=True)
-class Theme:
-    """A group of replies about one thing, with words from those replies to name it."""
-
-    label: str
-    keywords: tuple[str, ...]
-    reply_ids: tuple[str, ...]
-    quotes: tuple[str, ...]
-
 
 def find_themes(replies: Sequence[tuple[str, str]], language: str = "da",
                 vectors: Mapping[str, Sequence[float]] | None = None) -> list[Theme]:
@@ -102,7 +94,9 @@ def find_themes(replies: Sequence[tuple[str, str]], language: str = "da",
     the two, so it changes nothing today."""
     ids, texts = _unique(replies)
     docs = [[w for w in words(text) if _is_content(w)] for text in texts]
-    content = [i for i, doc in enumerate(docs) if doc]
+    # Grouping costs grow with the cube of the answers: beyond MAX_REPLIES the first ones are grouped (the
+    # caller lists the most supported first) and the rest stay unassigned, as a reply with no content would.
+    content = [i for i, doc in enumerate(docs) if doc][:MAX_REPLIES]
     if len(content) < 2:
         return []
     ids, texts, docs = [ids[i] for i in content], [texts[i] for i in content], [docs[i] for i in content]

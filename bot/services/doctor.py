@@ -49,9 +49,9 @@ def _tokens(settings) -> tuple[list[Check], dict | None]:
     if not settings.bot_token:
         return [Check(False, "SLACK_BOT_TOKEN is not set",
                       "copy the Bot User OAuth Token (xoxb-…) from your app's OAuth & Permissions page into .env")], None
-    writer, reader = build_clients(settings.bot_token, settings.api_url, min(settings.slack_timeout, 10))
-    try:
-        auth = Slack(writer, reader).auth()
+    writer, _ = build_clients(settings.bot_token, settings.api_url, min(settings.slack_timeout, 10))
+    try:  # without retries: an unreachable Slack is said at once
+        auth = Slack(writer, writer).auth()
     except SlackFailure as failure:
         if failure.unknown or failure.error == "connection refused":
             return [_unreachable(settings, failure)], None

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Callable, Mapping
 
 from bot.rules import states
-from bot.rules.schedule import iso, parse_iso
+from bot.rules.schedule import parse_iso
 from bot.slack.client import Slack, SlackFailure, Upload
 from storage import Store
 from storage.records import Post
@@ -33,7 +33,8 @@ class Message:
 
 @dataclass(frozen=True)
 class Kind:
-    """How one kind of post is made: render it (None: nothing to post any more), then react to the outcome."""
+    """How one kind of post is made: render it (None: nothing to post any more), then react to the outcome
+    (`sent` may run twice for one post, after a crash, so it must be idempotent)."""
 
     render: Callable[[Store, Post], Message | None]
     sent: Callable[[Store, Post, str, datetime], None] = lambda store, post, ts, now: None
@@ -80,8 +81,7 @@ def _settle(store: Store, slack: Slack, kind: Kind, post: Post, now: datetime, w
         log.warning("could not look up %s post %s yet (%s)", post.kind, post.key, failure.error)
         return
     if ts:
-        if store.posts.move(post.key, "sent", states.post_sources("sent"), ts=ts):
-            kind.sent(store, post, ts, now)
+        _record_sent(store, kind, post, ts, now)
         return
     if post.attempts >= MAX_ATTEMPTS:  # every attempt ended unknown and none reached Slack: give up, say so
         if store.posts.move(post.key, "failed", states.post_sources("failed"), error=post.error or "no answer"):
@@ -109,7 +109,8 @@ def _send(store: Store, slack: Slack, kind: Kind, post: Post, now: datetime) -> 
         except SlackFailure as failure:
             return _refused(store, kind, post, failure, now) if failure.final else False
         store.posts.set_channel(post.key, post.channel)
-    if not store.posts.move(post.key, "sending", states.post_sources("sending"), started_at=iso(now), attempt=True):
+    started = now.astimezone(timezone.utc).isoformat(timespec="milliseconds")  # the settle wait counts from here
+    if not store.posts.move(post.key, "sending", states.post_sources("sending"), started_at=started, attempt=True):
         return False  # another tick took it
     try:
         ts = _post(store, slack, post, message)
@@ -119,9 +120,15 @@ def _send(store: Store, slack: Slack, kind: Kind, post: Post, now: datetime) -> 
                         failure.error)
             return False
         return _refused(store, kind, post, failure, now)
-    if store.posts.move(post.key, "sent", states.post_sources("sent"), ts=ts):
-        kind.sent(store, post, ts, now)
+    _record_sent(store, kind, post, ts, now)
     return True
+
+
+def _record_sent(store: Store, kind: Kind, post: Post, ts: str, now: datetime) -> None:
+    """What follows a post is recorded before the post counts as sent: after a crash in between the post is
+    still `sending`, is found in Slack again, and its (idempotent) consequence is simply applied again."""
+    kind.sent(store, post, ts, now)
+    store.posts.move(post.key, "sent", states.post_sources("sent"), ts=ts)
 
 
 def _post(store: Store, slack: Slack, post: Post, message: Message) -> str:

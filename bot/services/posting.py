@@ -145,6 +145,18 @@ def close_prompts(store: Store, slack: Slack, now: datetime) -> None:
             log.warning("closing prompt %s in Slack failed: %s", prompt.key, failure.error)
 
 
+def restate(slack: Slack, session: Session, prompts: list[Prompt], view_id: str | None, plan: dict) -> None:
+    """After the anonymity mode changed: every open prompt says the new mode, and the plan shows it."""
+    for prompt in prompts:
+        if prompt.state == "posted" and prompt.message_ts:
+            try:
+                slack.update(session.channel, prompt.message_ts, messages.prompt_message(session, prompt, len(prompts)))
+            except SlackFailure as failure:
+                log.warning("restating prompt %s failed: %s", prompt.key, failure.error)
+    if view_id:
+        slack.update_view(view_id, plan)
+
+
 class Tallies:
     """The live aggregates of vote and scale prompts, updated in the prompt message at most every few seconds."""
 

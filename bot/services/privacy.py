@@ -51,7 +51,7 @@ def forget(store: Store, linker: Linker, people: Directory, slack: Slack | None,
     store.forgotten.add(linker.tombstone(user_id))  # an edit or vote arriving later cannot bring them back
     answers = mine(store, linker, user_id)
     sessions_touched = {session.id: session for session, _ in answers}
-    for session, reply in answers:
+    for _, reply in answers:
         if reply.source == "modal" and reply.ts and slack:
             try:
                 report.bot_posts_deleted += slack.delete(reply.channel, reply.ts)

@@ -12,7 +12,7 @@ from bot.rules import themes as theming
 from bot.rules.summary import Narrative, Summary, Turnout, summarize
 from bot.services.directory import Directory
 from storage import Store
-from storage.records import Prompt, Reply, Session, StoredTheme
+from storage.records import Prompt, Reply, Session, Theme
 
 log = logging.getLogger(__name__)
 
@@ -29,23 +29,24 @@ def session_summary(store: Store, session: Session, audience: str, people: Direc
 
 
 def find_themes(store: Store, session: Session, prompts: Sequence[Prompt], replies: Sequence[Reply]
-                ) -> dict[int, list[StoredTheme]]:
+                ) -> dict[int, list[Theme]]:
     """Themes of every open prompt's answers, from their texts and the vectors embedded when they were stored."""
     vectors = {reply_id: list(decode(blob)) for reply_id, blob in store.replies.embeddings(session.id).items()}
-    found: dict[int, list[StoredTheme]] = {}
+    found: dict[int, list[Theme]] = {}
     for prompt in prompts:
         if prompt.kind != "open":
             continue
-        answers = [(r.id, r.text) for r in replies if r.prompt_id == prompt.id]
-        found[prompt.id] = [StoredTheme(t.label, t.keywords, t.reply_ids, t.quotes)
-                            for t in theming.find_themes(answers, session.language, vectors)]
+        # Most supported first: if a prompt has more answers than can be grouped, these are the ones grouped.
+        answers = [(r.id, r.text) for r in sorted((r for r in replies if r.prompt_id == prompt.id),
+                                                 key=lambda r: (-r.votes, r.created_at, r.id))]
+        found[prompt.id] = theming.find_themes(answers, session.language, vectors)
     return found
 
 
-def keep_themes(store: Store, session: Session, embed_first: int = 300) -> None:
+def keep_themes(store: Store, session: Session, embed_first: int = 96) -> None:
     """Compute the themes once at close, so the wrap-up and every later export agree. Answers the scheduler
     had no quiet moment to embed are embedded first (up to `embed_first` of them)."""
-    while embed_first > 0 and (done := embed_new(store, 32, session.id)):
+    while embed_first > 0 and (done := embed_new(store, 8, session.id)):
         embed_first -= done
     store.themes.save(session.id, find_themes(store, session, store.prompts.of(session.id),
                                               store.replies.of_session(session.id)))

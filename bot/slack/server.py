@@ -6,6 +6,9 @@ cannot use), and hands the rest to the same Bolt app Socket Mode uses. Requests 
 only touches SQLite are dispatched on the event loop (no thread hand-off); a reply from someone
 the bot does not know yet (it asks Slack who they are first) and interactivity run on worker threads,
 so a slow Slack can never hold up another acknowledgement.
+
+The loop holds its commits: the requests it took in at once are stored in one transaction, committed
+as soon as all of them were dispatched and before any of them is answered (group commit).
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from urllib.parse import parse_qsl
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk.signature import SignatureVerifier
+
+from storage.connection import Batch, held, hold_commits
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024        # Slack's payloads are far smaller; anything bigger is not from Slack
@@ -43,6 +48,7 @@ class SlackAsgi:
         self.pool = pool
         self._refused_at = 0.0
         self._refused = 0
+        self._commits: dict[Batch, asyncio.Future] = {}
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] == "lifespan":
@@ -86,7 +92,7 @@ class SlackAsgi:
             return
         try:
             if self._hot(request.body):
-                response = self.app.dispatch(request)
+                response = await self._dispatch_here(request)
             else:
                 response = await asyncio.get_running_loop().run_in_executor(self.pool, self.app.dispatch, request)
         except (TypeError, AttributeError, KeyError, IndexError, ValueError) as exc:
@@ -95,6 +101,38 @@ class SlackAsgi:
             await _answer(send, 200, "", extra={"x-slack-no-retry": "1"})
             return
         await _bolt_answer(send, response)
+
+    async def _dispatch_here(self, request: BoltRequest) -> BoltResponse:
+        """Dispatch on the loop; answer once everything this request wrote (or read) in the loop's batch is
+        committed, or 500 if that failed (nothing was stored, so Slack must deliver it again)."""
+        hold_commits()
+        try:
+            response = self.app.dispatch(request)
+        finally:
+            batch = held()
+            committed = self._commit_soon(batch) if batch else None
+        if committed is not None and not await committed:
+            return BoltResponse(status=500, body="")
+        return response
+
+    def _commit_soon(self, batch: Batch) -> asyncio.Future:
+        """The batch's commit, run once the loop has dispatched the requests it already took in."""
+        committed = self._commits.get(batch)
+        if committed is None:
+            loop = asyncio.get_running_loop()
+            committed = self._commits[batch] = loop.create_future()
+            loop.call_soon(self._commit, batch, committed)
+        return committed
+
+    def _commit(self, batch: Batch, committed: asyncio.Future) -> None:
+        del self._commits[batch]
+        stored = False
+        try:
+            stored = batch.commit()
+        finally:  # whatever happens, its requests are answered
+            if not stored:
+                log.error("could not store a batch of requests; they are answered 500 and Slack delivers them again")
+            committed.set_result(stored)
 
     def _signed(self, raw: bytes, headers: dict) -> bool:
         timestamp = headers.get("x-slack-request-timestamp", "")
@@ -138,7 +176,9 @@ def bolt_request(text: str, headers: dict, query: str) -> BoltRequest:
     stripped = text.lstrip()
     form = {} if stripped.startswith(("{", "[")) or not text else \
         dict(parse_qsl(text, keep_blank_values=True, max_num_fields=200))
-    if stripped.startswith(("{", "[")):
+    if text.startswith("{"):
+        _shallow(text)  # Bolt parses it (once) as JSON; a parse error there is a ValueError too
+    elif stripped.startswith(("{", "[")):
         _object(stripped)
     elif "payload" in form:
         _object(form["payload"])
@@ -154,6 +194,18 @@ def bolt_request(text: str, headers: dict, query: str) -> BoltRequest:
 
 def _object(text: str) -> dict:
     """Parse a JSON object, refusing anything Slack never sends (arrays, scalars, absurd nesting)."""
+    _shallow(text)
+    try:
+        found = json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    if not isinstance(found, dict):
+        raise ValueError("JSON is not an object")
+    return found
+
+
+def _shallow(text: str) -> None:
+    """Refuse JSON nested deeper than any Slack payload before anything parses it."""
     if text.count("{") + text.count("[") > MAX_DEPTH:  # only then can it be nested too deeply: measure
         depth = 0
         for char in text:  # counts brackets inside strings too: conservative
@@ -163,13 +215,6 @@ def _object(text: str) -> dict:
                     raise ValueError("nested too deeply")
             elif char in "}]":
                 depth -= 1
-    try:
-        found = json.loads(text)
-    except RecursionError:
-        raise ValueError("nested too deeply") from None
-    if not isinstance(found, dict):
-        raise ValueError("JSON is not an object")
-    return found
 
 
 async def _read(receive: Callable, limit: int) -> bytes | None:
@@ -236,6 +281,27 @@ class Server:
     def __init__(self, app: SlackAsgi, host: str, port: int) -> None:
         import uvicorn
 
+        class Uvicorn(uvicorn.Server):
+            """uvicorn, stopping as soon as it is told rather than at its next tenth-of-a-second look, and
+            without a grace period when no request is in flight."""
+
+            async def main_loop(self) -> None:
+                self.loop, self.stopping = asyncio.get_running_loop(), asyncio.Event()
+                counter = 0
+                while not await self.on_tick(counter):
+                    counter = (counter + 1) % 864000
+                    try:
+                        await asyncio.wait_for(self.stopping.wait(), 0.1)
+                    except asyncio.TimeoutError:
+                        pass
+
+            async def shutdown(self, sockets: list | None = None) -> None:
+                if self.server_state.connections or self.server_state.tasks:
+                    await super().shutdown(sockets)
+                    return
+                for server in self.servers:
+                    server.close()
+
         self._socket = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))
@@ -244,7 +310,7 @@ class Server:
         config = uvicorn.Config(app, loop=_loop(), http=_http(), lifespan="off", access_log=False,
                                 log_level="warning", timeout_graceful_shutdown=5, server_header=False,
                                 h11_max_incomplete_event_size=64 * 1024)
-        self._server = uvicorn.Server(config)
+        self._server = Uvicorn(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]},
                                         name="hvis-http", daemon=True)
         self._thread.start()
@@ -256,8 +322,10 @@ class Server:
         self._thread.join()
 
     def close(self) -> None:
-        """Let requests in progress finish, then stop (uvicorn notices within a tenth of a second)."""
+        """Let requests in progress finish, then stop."""
         self._server.should_exit = True
+        if getattr(self._server, "stopping", None):
+            self._server.loop.call_soon_threadsafe(self._server.stopping.set)
         self._thread.join(10)
         self._socket.close()
 

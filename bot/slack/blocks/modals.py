@@ -118,8 +118,14 @@ def plan(session: Session, prompts: Sequence[Prompt]) -> dict:
     """A session's plan: each prompt with its time, *Ret* and *Fjern* while it is not yet posted, and *Tilføj*."""
     lang = session.language
     start = local(session.start_at, session.timezone)
+    modes = [option(t(lang, f"anonymity.{mode}"), mode) for mode in anonymity.MODES
+             if anonymity.may_change(session.anonymity, mode, session.anonymity_fixed)]
+    chooser = {"type": "static_select", "action_id": "plan_anonymity", "options": modes,
+               "initial_option": next(o for o in modes if o["value"] == session.anonymity)}
     blocks = [section(t(lang, "plan.intro", title=escape(session.title), day=date(lang, start),
                         state=t(lang, f"state.{session.state}"))),
+              section(t(lang, "plan.anonymity"), accessory=chooser if session.state != "closed" and len(modes) > 1
+                      else None, block_id="anonymity"),
               context(t(session.language, f"mode.{session.anonymity}")), divider()]
     for prompt in prompts[:30]:
         when = clock(lang, local(prompt.due_at, session.timezone))

@@ -38,6 +38,7 @@ def register(app: App) -> None:
     app.action("plan_edit")(ack=_ack, lazy=[actions.plan_edit_action])
     app.action("plan_add")(ack=_ack, lazy=[actions.plan_add_action])
     app.action("plan_remove")(actions.plan_remove_action)
+    app.action("plan_anonymity")(actions.plan_anonymity_action)
     app.action("new_session")(ack=_ack, lazy=[actions.new_session_action])
     app.action("channel")(ack=_ack, lazy=[actions.channel_chosen_action])
     app.action("delete_answer")(actions.delete_answer_action)

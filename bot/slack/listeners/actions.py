@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from slack_bolt import Ack, BoltContext, Respond
 
 from bot.errors import Refused
@@ -111,6 +113,21 @@ def plan_remove_action(ack: Ack, body: dict, context: BoltContext) -> None:
     if view_id:
         view = modals.plan(session, store.prompts.of(session.id))
         context["later"](lambda: slack.update_view(view_id, view))
+
+
+def plan_anonymity_action(ack: Ack, body: dict, context: BoltContext) -> None:
+    """A stricter anonymity mode chosen in the plan (a looser one only until the first prompt is out)."""
+    ack()
+    store, session_id = context["store"], json.loads((body.get("view") or {}).get("private_metadata") or "{}")
+    session = store.sessions.get(str(session_id.get("session_id")))
+    if session is None or not context["people"].is_facilitator(user_of(body), session):
+        return
+    try:
+        session = sessions.set_anonymity(store, session, value_of(body))
+    except Refused:
+        pass  # the select only offers allowed modes; a forged one changes nothing
+    view_id, slack, prompts = (body.get("view") or {}).get("id"), context["slack"], store.prompts.of(session.id)
+    context["later"](lambda: posting.restate(slack, session, prompts, view_id, modals.plan(session, prompts)))
 
 
 def new_session_action(body: dict, context: BoltContext, respond: Respond) -> None:

@@ -8,8 +8,8 @@ from dataclasses import replace
 from slack_bolt import Ack, BoltContext
 
 from bot.errors import BadInput, Refused
-from bot.rules.schedule import from_pickers
 from bot.i18n import t
+from bot.rules.schedule import from_pickers
 from bot.services import facilitation, privacy, replies, sessions
 from bot.slack.blocks import messages, modals
 from bot.slack.listeners.common import caller_of, parts_of, user_of
