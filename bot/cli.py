@@ -24,7 +24,7 @@ from bot.rules.schedule import check_timezone, local, parse_start
 from bot.services import privacy, sessions, summaries
 from bot.services.directory import Directory
 from bot.services.linking import Linker
-from bot.slack.client import SlackFailure
+from bot.webapi import SlackFailure
 from storage import StorageError, Store
 from storage.keys import KeyError_, KeyStore
 

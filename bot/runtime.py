@@ -14,8 +14,8 @@ from bot.errors import BadInput
 from bot.services.directory import Directory
 from bot.services.linking import Linker
 from bot.slack.app import Deps, Later, create_app
-from bot.slack.client import Slack, SlackFailure, build_clients
 from bot.slack.server import Server, SlackAsgi
+from bot.webapi import Slack, SlackFailure, build_clients
 from storage import Store
 from storage.keys import KeyStore
 

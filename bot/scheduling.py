@@ -22,7 +22,7 @@ from bot.clock import Clock
 from bot.services import closing, outbox, posting, replies, summaries
 from bot.services.directory import Directory
 from bot.services.linking import Linker
-from bot.slack.client import Slack
+from bot.webapi import Slack
 from storage import Store
 
 log = logging.getLogger(__name__)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from bot.rules.commands import SUBCOMMANDS, parse, usage
 from bot.services.doctor import REQUIRED_SCOPES
-from bot.slack.commands import SUBCOMMANDS, parse, usage
 
 MANIFEST = (Path(__file__).resolve().parent.parent / "manifest.yaml").read_text(encoding="utf-8")
 

@@ -1,4 +1,4 @@
-"""bot/slack/blocks (messages.py, modals.py, home.py): pure functions from records to Block Kit, checked as Slack
+"""bot/blocks (messages.py, modals.py, home.py): pure functions from records to Block Kit, checked as Slack
 would take them. Texts are compared through the catalogs; what people and decks wrote never becomes markup."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from datetime import datetime, timezone
 
 import pytest
 
+from bot.blocks import home, messages, modals
 from bot.i18n import LANGUAGES, t
 from bot.rules import anonymity
 from bot.rules.summary import Turnout, summarize
-from bot.slack.blocks import home, messages, modals
 from storage.records import Prompt, Reply, Session, Theme
 
 FACILITATOR = "U0FACIL01"

@@ -17,8 +17,6 @@ from urllib.parse import parse_qs
 import pytest
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-from bot.runtime import close_socket_mode
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
@@ -26,6 +24,7 @@ from slack_sdk.signature import SignatureVerifier
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect as ws_connect
 
+from bot.runtime import close_socket_mode
 from standin import SignedSender, SlackStandIn
 from tests.support import wait_until
 

@@ -7,6 +7,7 @@ import logging
 from datetime import datetime
 
 from bot import exports
+from bot.blocks import messages
 from bot.i18n import t
 from bot.rules.schedule import parse_iso
 from bot.services import narrative, summaries
@@ -14,8 +15,7 @@ from bot.services.directory import Directory
 from bot.services.linking import Linker
 from bot.services.outbox import Kind, Message, queue
 from bot.services.sessions import close_session
-from bot.slack.blocks import messages
-from bot.slack.client import Slack, SlackFailure, Upload
+from bot.webapi import Slack, SlackFailure, Upload
 from storage import Store
 from storage.records import Post, Session
 

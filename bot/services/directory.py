@@ -8,7 +8,7 @@ import logging
 import threading
 from typing import Iterable
 
-from bot.slack.client import Slack, SlackFailure
+from bot.webapi import Slack, SlackFailure
 from storage import Store
 from storage.records import Person, Session
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.slack.client import Slack, SlackFailure, build_clients, classify
+from bot.webapi import Slack, SlackFailure, build_clients, classify
 from storage import Store
 from storage.keys import KeyError_, KeyStore
 

@@ -12,16 +12,16 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import exports
+from bot.blocks import messages, modals, section
 from bot.errors import BadInput, HvisError, Refused
 from bot.i18n import t
 from bot.rules import decks, ids
+from bot.rules.commands import FACILITATOR_ONLY, Command
 from bot.rules.schedule import from_pickers
 from bot.services import posting, privacy, sessions, summaries
 from bot.services.directory import Directory
 from bot.services.linking import Linker
-from bot.slack.blocks import messages, modals, section
-from bot.slack.client import Slack, SlackFailure, Upload
-from bot.slack.commands import FACILITATOR_ONLY, Command
+from bot.webapi import Slack, SlackFailure, Upload
 from storage import Store
 from storage.records import Session
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from bot.blocks.home import Card, home
 from bot.rules import anonymity
 from bot.rules.schedule import iso
 from bot.services import privacy
 from bot.services.directory import Directory
 from bot.services.linking import Linker
-from bot.slack.blocks.home import Card, home
 from storage import Store
 
 RECENT = timedelta(days=30)  # closed sessions stay on the dashboard this long

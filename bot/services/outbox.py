@@ -15,7 +15,7 @@ from typing import Callable, Mapping
 
 from bot.rules import states
 from bot.rules.schedule import parse_iso
-from bot.slack.client import Slack, SlackFailure, Upload
+from bot.webapi import Slack, SlackFailure, Upload
 from storage import Store
 from storage.records import Post
 

@@ -7,14 +7,14 @@ import logging
 import time
 from datetime import datetime, timedelta
 
+from bot.blocks import messages
 from bot.i18n import clock, t
 from bot.rules import states
 from bot.rules.schedule import MISS, due_action, iso, local, parse_iso, shifted
 from bot.services.directory import Directory
 from bot.services.linking import Linker
 from bot.services.outbox import Kind, Message, queue
-from bot.slack.blocks import messages
-from bot.slack.client import Slack, SlackFailure
+from bot.webapi import Slack, SlackFailure
 from storage import Store
 from storage.records import Post, Prompt, Session
 

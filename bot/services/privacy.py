@@ -14,7 +14,7 @@ from bot.rules import ids
 from bot.rules.schedule import iso
 from bot.services.directory import Directory
 from bot.services.linking import Linker
-from bot.slack.client import Slack, SlackFailure
+from bot.webapi import Slack, SlackFailure
 from storage import Store
 from storage.records import Reply, Session
 

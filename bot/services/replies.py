@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.blocks import messages
 from bot.errors import Refused
 from bot.rules import anonymity
 from bot.rules.schedule import iso
@@ -19,7 +20,6 @@ from bot.rules.text import clean
 from bot.services.directory import Directory
 from bot.services.linking import Linker
 from bot.services.outbox import Kind, Message, queue
-from bot.slack.blocks import messages
 from storage import Store
 from storage.records import Post, Prompt, Reply, Session
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bot.blocks import messages
 from bot.services.directory import Directory
-from bot.slack.blocks import messages
 from storage import Store
 from storage.records import Session
 

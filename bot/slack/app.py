@@ -19,7 +19,7 @@ from bot.errors import HvisError
 from bot.services.directory import Directory
 from bot.services.linking import Linker
 from bot.slack import listeners
-from bot.slack.client import Slack
+from bot.webapi import Slack
 from storage import Store
 
 log = logging.getLogger(__name__)

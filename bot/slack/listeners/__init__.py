@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.slack.blocks import modals
+from bot.blocks import modals
 from bot.slack.listeners import actions, commands, events, views
 
 

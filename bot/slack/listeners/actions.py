@@ -6,13 +6,13 @@ import json
 
 from slack_bolt import Ack, BoltContext, Respond
 
+from bot.blocks import messages, modals
 from bot.errors import Refused
 from bot.i18n import t
+from bot.rules.commands import Command
 from bot.services import facilitation, home, posting, privacy, replies, sessions
-from bot.slack.blocks import messages, modals
-from bot.slack.client import SlackFailure
-from bot.slack.commands import Command
 from bot.slack.listeners.common import caller_of, parts_of, private, user_of, value_of
+from bot.webapi import SlackFailure
 
 HOME_ACTIONS = ("home_plan", "home_start", "home_pause", "home_resume", "home_send", "home_close", "home_summary",
                 "home_export")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from slack_bolt import BoltContext, Respond
 
+from bot.blocks import messages
 from bot.errors import Refused
+from bot.rules.commands import parse
 from bot.services import facilitation
-from bot.slack.blocks import messages
-from bot.slack.commands import parse
 from bot.slack.listeners.common import parts_of
 
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from slack_bolt import BoltContext, Respond
 
+from bot.blocks import messages
 from bot.services import facilitation
-from bot.slack.blocks import messages
 
 
 def value_of(body: dict) -> str:

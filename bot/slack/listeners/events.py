@@ -7,9 +7,9 @@ import logging
 
 from slack_bolt import BoltContext
 
+from bot.blocks import messages
 from bot.i18n import t
 from bot.services import home, replies, welcome
-from bot.slack.blocks import messages
 
 log = logging.getLogger(__name__)
 

@@ -7,11 +7,11 @@ from dataclasses import replace
 
 from slack_bolt import Ack, BoltContext
 
+from bot.blocks import messages, modals
 from bot.errors import BadInput, Refused
 from bot.i18n import t
 from bot.rules.schedule import from_pickers
 from bot.services import facilitation, privacy, replies, sessions
-from bot.slack.blocks import messages, modals
 from bot.slack.listeners.common import caller_of, parts_of, user_of
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+from bot.blocks import actions, button, confirm, context, divider, header, section
+from bot.blocks.modals import mine_blocks
 from bot.i18n import clock, date, t
 from bot.rules.schedule import local
 from bot.rules.text import escape
-from bot.slack.blocks import actions, button, confirm, context, divider, header, section
-from bot.slack.blocks.modals import mine_blocks
 from storage.records import Prompt, Reply, Session
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from bot.blocks import actions, button, context, header, message, section, value
 from bot.i18n import clock, date, decimal, t
 from bot.rules import anonymity
 from bot.rules.schedule import local
 from bot.rules.summary import SCALE, Summary, scale_summary, vote_counts
 from bot.rules.text import MAX_SECTION, escape, shorten
-from bot.slack.blocks import actions, button, context, header, message, section, value
 from storage.records import Prompt, Reply, Session
 
 BAR = 12  # characters in a full tally bar

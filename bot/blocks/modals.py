@@ -6,11 +6,11 @@ import json
 from datetime import datetime
 from typing import Sequence
 
+from bot.blocks import actions, button, confirm, context, divider, option, plain, section
 from bot.i18n import clock, date, t
 from bot.rules import anonymity
 from bot.rules.schedule import local
 from bot.rules.text import escape, shorten
-from bot.slack.blocks import actions, button, confirm, context, divider, option, plain, section
 from storage.records import Prompt, Reply, Session
 
 ANSWER = "hvis_answer"
