@@ -135,3 +135,56 @@ def exported(store, session_id: str) -> dict:
     from bot.services import summaries
 
     return json.loads(summaries.export(store, store.sessions.get(session_id), "json"))
+
+
+def texts_of(view_or_message) -> str:
+    """Every text a person reads in a view or message (sections, contexts, labels, hints, options)."""
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("type") in ("plain_text", "mrkdwn") and isinstance(node.get("text"), str):
+                found.append(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+    walk(view_or_message.get("blocks"))
+    return "\n".join(found)
+
+
+def ticks(bot, n: int = 2) -> None:
+    """Wait until the running scheduler has finished `n` more whole ticks (one extra: a tick may be under way)."""
+    from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
+
+    from bot import scheduling
+
+    done = []
+
+    def seen(event):
+        if event.job_id == scheduling.TICK_ID:
+            done.append(event)
+    bot.scheduler.add_listener(seen, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+    try:
+        wait_until(lambda: len(done) > n, f"{n} scheduler ticks")
+    finally:
+        bot.scheduler.remove_listener(seen)
+
+
+@contextlib.contextmanager
+def running_bot(settings, clock, stub, **changes):
+    """The real bot in this process with some settings changed, serving the stand-in; stopped at the end."""
+    from dataclasses import replace
+
+    from bot.runtime import Bot
+
+    bot = Bot(replace(settings, **changes), clock, tick_seconds=0.05)
+    port = bot.start_http("127.0.0.1", 0)
+    stub.request_url = f"http://127.0.0.1:{port}/slack/events"
+    bot.url = f"http://127.0.0.1:{port}"
+    try:
+        yield bot
+    finally:
+        bot.stop()
+

@@ -15,7 +15,7 @@ from bot.rules.decks import load_deck
 from bot.rules.schedule import local
 from bot.services import sessions
 from tests.conftest import start_session
-from tests.support import CHANNEL, FACILITATOR, GUEST, TEAM, USERS, exported, wait_until
+from tests.support import CHANNEL, FACILITATOR, GUEST, TEAM, USERS, exported, texts_of, wait_until
 
 TZ = "Europe/Copenhagen"
 OTHER = "COTHERCHAN"
@@ -29,22 +29,6 @@ def settings(settings, request):
 
 
 BOTH = pytest.mark.parametrize("settings", ["da", "en"], indirect=True)
-
-
-def texts_of(view) -> str:
-    found = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if node.get("type") in ("plain_text", "mrkdwn") and isinstance(node.get("text"), str):
-                found.append(node["text"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-    walk(view.get("blocks"))
-    return "\n".join(found)
 
 
 def buttons(view, value=None):

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from bot.i18n import t
-from tests.support import CHANNEL, GUEST, USERS, exported, wait_until
+from tests.support import CHANNEL, GUEST, USERS, exported, texts_of, wait_until
 
 ME, OTHER = USERS[0], USERS[1]
 WORDS = {"da": ("mine data", "glem mig"), "en": ("my data", "forget me")}
@@ -19,22 +19,6 @@ def open_modal(stub, user, open_it, callback_id):
     open_it()
     return wait_until(lambda: next((v for v in stub.views_opened() if v["id"] not in seen and v["user"] == user
                                     and v["callback_id"] == callback_id), None), f"the {callback_id} modal")
-
-
-def texts_of(view) -> str:
-    found = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if node.get("type") in ("plain_text", "mrkdwn") and isinstance(node.get("text"), str):
-                found.append(node["text"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-    walk(view.get("blocks"))
-    return "\n".join(found)
 
 
 def modal(stub, view):

@@ -14,7 +14,7 @@ from bot.i18n import t
 from bot.rules.decks import load_deck
 from bot.rules.schedule import local, parse_iso
 from bot.services import sessions
-from tests.support import CHANNEL, FACILITATOR, TEAM, USERS, wait_until
+from tests.support import CHANNEL, FACILITATOR, TEAM, USERS, texts_of, wait_until
 
 TZ = "Europe/Copenhagen"
 # The clock fixture stands at 12 March 2026 08:00 UTC, 09:00 in Copenhagen.
@@ -51,23 +51,6 @@ def is_open(stub, view) -> bool:
 
 def dm_messages(stub, user):
     return stub.messages(stub.dm_channel(user))
-
-
-def texts_of(view_or_message) -> str:
-    """Every text a person reads in a view or message (sections, contexts, labels, hints, options)."""
-    found = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if node.get("type") in ("plain_text", "mrkdwn") and isinstance(node.get("text"), str):
-                found.append(node["text"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-    walk(view_or_message.get("blocks"))
-    return "\n".join(found)
 
 
 def elements(view_or_message, action_id):

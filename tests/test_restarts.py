@@ -12,7 +12,6 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 
 from bot import scheduling
 from bot.rules.decks import load_deck
@@ -22,7 +21,19 @@ from bot.services.linking import Linker
 from standin import SignedSender
 from storage import Store
 from storage.keys import KeyStore
-from tests.support import CHANNEL, FACILITATOR, SECRET, TEAM, USERS, BotProcess, cli_env, hvis, wait_until
+from tests.support import (
+    CHANNEL,
+    FACILITATOR,
+    SECRET,
+    TEAM,
+    USERS,
+    BotProcess,
+    cli_env,
+    hvis,
+    running_bot,
+    ticks,
+    wait_until,
+)
 
 OTHER = "C0ANDEN001"
 
@@ -84,30 +95,8 @@ def _process(stub, db, cwd):
         bot.stop()
 
 
-@contextmanager
-def _running(settings, clock, stub, **changes):
-    """The bot in this process (stopped cleanly at the end, as a restart would)."""
-    bot = Bot(replace(settings, **changes), clock, tick_seconds=0.05)
-    port = bot.start_http("127.0.0.1", 0)
-    stub.request_url = f"http://127.0.0.1:{port}/slack/events"
-    try:
-        yield bot
-    finally:
-        bot.stop()
 
 
-def _ticks(bot, n=2):
-    """Wait until the running scheduler has finished `n` more whole ticks (one extra: a tick may be under way)."""
-    done = []
-
-    def seen(event):
-        if event.job_id == scheduling.TICK_ID:
-            done.append(event)
-    bot.scheduler.add_listener(seen, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
-    try:
-        wait_until(lambda: len(done) > n, f"{n} scheduler ticks")
-    finally:
-        bot.scheduler.remove_listener(seen)
 
 
 # ---- the bot as its own process ------------------------------------------------------------------------
@@ -204,15 +193,15 @@ def test_prompts_that_fell_due_while_the_bot_was_down_are_posted_late_within_gra
         return bot.store.prompts.of(made[title].id)[0]
 
     dm = stub.dm_channel(FACILITATOR)
-    with _running(settings, clock, stub) as bot:
+    with running_bot(settings, clock, stub) as bot:
         wait_until(lambda: first(bot, "Misset").state == "missed", "the missed prompt")
         wait_until(lambda: first(bot, "Sen").state == "posted", "the late prompt")
         assert first(bot, "Sen").posted_at > first(bot, "Sen").due_at
         [notice] = wait_until(lambda: stub.messages(dm), "the facilitator's notice")
         assert "Misset" in notice["text"] and "post_now" in json.dumps(notice["blocks"])
         assert first(bot, "Misset").text[:40] in json.dumps(notice["blocks"], ensure_ascii=False)
-    with _running(settings, clock, stub) as bot:
-        _ticks(bot)
+    with running_bot(settings, clock, stub) as bot:
+        ticks(bot)
         assert len(_prompts_in(stub)) == 1 and _prompts_in(stub, OTHER) == [] and len(stub.messages(dm)) == 1
         missed = first(bot, "Misset")
         assert stub.click(USERS[0], dm, notice["ts"], "post_now", str(missed.id)).status == 200
@@ -226,21 +215,21 @@ def test_prompts_that_fell_due_while_the_bot_was_down_are_posted_late_within_gra
 def test_a_post_slack_took_as_the_bot_went_down_is_found_by_its_metadata_not_posted_again(settings, clock, stub):
     fast = {"slack_timeout": 1.0, "settle_seconds": 0.5}
     stub.inject("chat.postMessage", delay=1.5)  # Slack takes the prompt, but answers after the bot stopped waiting
-    with _running(settings, clock, stub, **fast) as bot:
+    with running_bot(settings, clock, stub, **fast) as bot:
         _, first = _plan(bot.store, bot.linker, "Temadag", clock.now(), clock.now())
         key = f"prompt:{first.id}"
         wait_until(lambda: (p := bot.store.posts.get(key)) and p.state == "sending", "the post in flight")
     # Down with the outcome unknown: what a crash between Slack's answer and our record leaves behind.
     [message] = wait_until(lambda: [m for m in stub.messages(CHANNEL) if _key(m) == key], "Slack to finish the post")
-    with _running(settings, clock, stub, **fast) as bot:
+    with running_bot(settings, clock, stub, **fast) as bot:
         assert bot.store.prompts.get(first.id).state == "posting"
-        _ticks(bot)
+        ticks(bot)
         assert bot.store.prompts.get(first.id).state == "posting", "nothing is done before the settle time"
         clock.advance(seconds=2)  # past HVIS_SLACK_TIMEOUT + HVIS_SETTLE_SECONDS
         wait_until(lambda: bot.store.prompts.get(first.id).state == "posted", "the look-up to find the post")
         assert bot.store.prompts.get(first.id).message_ts == message["ts"]
         assert any(c.args.get("include_all_metadata") for c in stub.calls_to("conversations.history"))
-        _ticks(bot)
+        ticks(bot)
         assert len(_calls(stub, "chat.postMessage", key)) == 1 and len(_prompts_in(stub)) == 1
 
 
@@ -268,18 +257,18 @@ def test_a_crash_as_a_sent_prompt_is_being_recorded_does_not_lose_its_round(sett
     key = f"prompt:{first.id}"
     [message] = [m for m in stub.messages(CHANNEL) if _key(m) == key]
     clock.advance(seconds=2)  # past HVIS_SLACK_TIMEOUT + HVIS_SETTLE_SECONDS: an unknown outcome is looked up
-    with _running(settings, clock, stub, **fast) as bot:
+    with running_bot(settings, clock, stub, **fast) as bot:
         wait_until(lambda: bot.store.prompts.get(first.id).state == "posted", "the round to be posted")
         assert bot.store.prompts.get(first.id).message_ts == message["ts"]
         reply = stub.post_as_user(USERS[0], CHANNEL, "Et svar i tråden", thread_ts=message["ts"])
         assert [r.ts for r in bot.store.replies.of_session(first.session_id)] == [reply.ts]
-        _ticks(bot)
+        ticks(bot)
         assert len(_calls(stub, "chat.postMessage", key)) == 1 and len(_prompts_in(stub)) == 1
 
 
 def test_wrap_up_and_exports_are_sent_once_across_a_restart_even_when_slack_answered_too_late(settings, clock, stub):
     fast = {"slack_timeout": 1.0, "settle_seconds": 0.5}
-    with _running(settings, clock, stub, **fast) as bot:
+    with running_bot(settings, clock, stub, **fast) as bot:
         session, first = _plan(bot.store, bot.linker, "Temadag", clock.now(), clock.now())
         prompt = wait_until(lambda: (p := bot.store.prompts.get(first.id)).message_ts and p, "the first prompt")
         stub.post_as_user(USERS[0], CHANNEL, "Tænk hvis alle unge fik en mentor", thread_ts=prompt.message_ts)
@@ -293,9 +282,9 @@ def test_wrap_up_and_exports_are_sent_once_across_a_restart_even_when_slack_answ
     # The bot has stopped with the export's outcome unknown; Slack finishes it meanwhile.
     wait_until(lambda: len(stub.files) == 4, "Slack to finish sharing the files")
     clock.advance(seconds=2)
-    with _running(settings, clock, stub, **fast) as bot:
+    with running_bot(settings, clock, stub, **fast) as bot:
         wait_until(lambda: bot.store.posts.get(export).state == "sent", "the look-up of the files")
-        _ticks(bot)
+        ticks(bot)
         assert len([m for m in stub.messages(CHANNEL) if _key(m) == wrapup]) == 1
         assert len(_calls(stub, "chat.postMessage", wrapup)) == 1
         assert len(stub.calls_to("files.completeUploadExternal")) == 1

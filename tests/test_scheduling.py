@@ -11,14 +11,12 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 
-from bot import scheduling
 from bot.i18n import t
 from bot.rules.decks import load_deck
 from bot.runtime import Bot
 from bot.services import sessions
-from tests.support import CHANNEL, FACILITATOR, GUEST, TEAM, USERS, wait_until
+from tests.support import CHANNEL, FACILITATOR, GUEST, TEAM, USERS, ticks, wait_until
 
 SHORT_DECK = """
 title = "Kort temadag"
@@ -73,18 +71,6 @@ def _ts(bot, prompt):
     return bot.store.prompts.get(prompt.id).message_ts
 
 
-def _ticks(bot, n=2):
-    """Wait until the running scheduler has finished `n` more whole ticks (one extra: a tick may be under way)."""
-    done = []
-
-    def seen(event):
-        if event.job_id == scheduling.TICK_ID:
-            done.append(event)
-    bot.scheduler.add_listener(seen, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
-    try:
-        wait_until(lambda: len(done) > n, f"{n} scheduler ticks")
-    finally:
-        bot.scheduler.remove_listener(seen)
 
 
 def _notice(stub, user):
@@ -124,11 +110,11 @@ def idle(settings, clock):
 def test_prompt_is_posted_once_when_it_falls_due(bot, clock, stub):
     session, prompts = _create(bot, clock, clock.now() + timedelta(minutes=10))
     first, key = prompts[0], f"prompt:{prompts[0].id}"
-    _ticks(bot)
+    ticks(bot)
     assert _calls(stub, key) == [] and _state(bot, first) == "pending"
     clock.advance(minutes=10)
     wait_until(lambda: _state(bot, first) == "posted", "the first prompt")
-    _ticks(bot)
+    ticks(bot)
     [call] = _calls(stub, key)
     [message] = _in_channel(stub, key)
     assert call.args["channel"] == CHANNEL and "Tænk nu, hvis" in call.args["text"]
@@ -198,7 +184,7 @@ def test_server_error_is_looked_up_before_the_post_is_tried_again(bot, clock, st
     _, prompts = _create(bot, clock, clock.now())
     first, key = prompts[0], f"prompt:{prompts[0].id}"
     wait_until(lambda: _calls(stub, key, status=500), "the failed attempt")
-    _ticks(bot)
+    ticks(bot)
     assert len(_calls(stub, key)) == 1, "Slack may have taken it: nothing is posted before it is looked up"
     looked = len(stub.calls_to("conversations.history"))
     clock.advance(seconds=3)  # past HVIS_SLACK_TIMEOUT + HVIS_SETTLE_SECONDS of the test settings
@@ -262,7 +248,7 @@ def test_missed_prompt_is_offered_to_the_facilitators_and_send_now_clicked_twice
     answers = {t("da", name, number=1) for name in ("facilitator.posting_now", "facilitator.already_waiting",
                                                     "facilitator.already_posted")}
     assert {e["text"] for e in told} <= answers
-    _ticks(bot)
+    ticks(bot)
     assert len(_calls(stub, key)) == 1 and len(_in_channel(stub, key)) == 1
     assert len(_notice(stub, FACILITATOR)) == 1, "the facilitators are told once"
 
@@ -295,7 +281,7 @@ def test_reminder_counts_answers_not_people_and_closing_removes_the_buttons(bot,
     closed = wait_until(lambda: (m := stub.message(CHANNEL, prompt.message_ts))
                         and "🔒" in json.dumps(m["blocks"], ensure_ascii=False) and m, "the prompt message updated")
     assert "actions" not in [b["type"] for b in closed["blocks"]]
-    _ticks(bot)
+    ticks(bot)
     assert len(_calls(stub, f"reminder:{prompt.id}")) == 1
 
 
@@ -318,7 +304,7 @@ def test_session_closes_itself_after_its_last_round_and_sends_wrap_up_and_export
     clock.advance(minutes=10)  # the last round's close time
     wait_until(lambda: bot.store.sessions.get(session.id).state == "closed", "the session to close itself")
     wait_until(lambda: len(stub.files) == 8 and _in_channel(stub, f"wrapup:{session.id}"), "the wrap-up and the files")
-    _ticks(bot)
+    ticks(bot)
 
     [wrapup] = _in_channel(stub, f"wrapup:{session.id}")
     assert "er slut: 2 svar" in wrapup["text"] and "Tak for i dag" in json.dumps(wrapup["blocks"], ensure_ascii=False)
@@ -339,6 +325,6 @@ def test_a_deck_may_keep_its_session_open_after_the_last_round(bot, clock, stub,
     wait_until(lambda: _state(bot, prompts[1]) == "posted", "the second prompt")
     clock.advance(minutes=10)
     wait_until(lambda: _state(bot, prompts[1]) == "closed", "the last round to close")
-    _ticks(bot)
+    ticks(bot)
     assert bot.store.sessions.get(session.id).state == "running"
     assert _in_channel(stub, f"wrapup:{session.id}") == [] and stub.files == []

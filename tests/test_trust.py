@@ -14,7 +14,6 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -22,11 +21,22 @@ import pytest
 from bot.config import Settings
 from bot.i18n import t
 from bot.rules.pseudonyms import PURPOSES
-from bot.runtime import Bot
 from standin import SignedSender
 from storage.keys import KeyStore
 from tests.conftest import start_session
-from tests.support import CHANNEL, FACILITATOR, POLITICIAN, SECRET, TEAM, USERS, cli_env, exported, hvis, wait_until
+from tests.support import (
+    CHANNEL,
+    FACILITATOR,
+    POLITICIAN,
+    SECRET,
+    TEAM,
+    USERS,
+    cli_env,
+    exported,
+    hvis,
+    running_bot,
+    wait_until,
+)
 
 ALICE = USERS[4]
 
@@ -39,12 +49,6 @@ def _answer_in_modal(stub, bot, prompt, user, text, anonymously=True):
                       "the stored answer")[0]
 
 
-def _running(settings: Settings, clock, stub, **changes):
-    bot = Bot(replace(settings, **changes), clock, tick_seconds=0.05)
-    port = bot.start_http("127.0.0.1", 0)
-    stub.request_url = f"http://127.0.0.1:{port}/slack/events"
-    bot.url = f"http://127.0.0.1:{port}"
-    return bot
 
 
 # ---- counts never link ------------------------------------------------------------------------------
@@ -128,9 +132,8 @@ def test_an_anonymous_session_says_before_anyone_writes_that_thread_replies_show
 @pytest.fixture
 def slow_bot(settings, clock, stub):
     """A bot that gives up on Slack after 1 s and looks a post up 2 s after that."""
-    running = _running(settings, clock, stub, slack_timeout=1.0, settle_seconds=2.0)
-    yield running
-    running.stop()
+    with running_bot(settings, clock, stub, slack_timeout=1.0, settle_seconds=2.0) as running:
+        yield running
 
 
 def _messages_with(stub, text):
@@ -293,8 +296,7 @@ def _fill(folder: Path) -> Path:
 
 
 def test_healthz_answers_503_while_the_disk_is_full_and_200_again_after(small_disk, settings, clock, stub):
-    running = _running(settings, clock, stub, db_path=small_disk / "hvis.db")
-    try:
+    with running_bot(settings, clock, stub, db_path=small_disk / "hvis.db") as running:
         def health() -> int:
             try:
                 with urllib.request.urlopen(running.url + "/healthz", timeout=2) as answer:
@@ -307,8 +309,6 @@ def test_healthz_answers_503_while_the_disk_is_full_and_200_again_after(small_di
         wait_until(lambda: health() == 503, "503 while writes fail", timeout=15)
         filler.unlink()
         wait_until(lambda: health() == 200, "200 once writes work again", timeout=15)
-    finally:
-        running.stop()
 
 
 def test_backup_to_a_full_disk_leaves_no_partial_file(bot, live_session, small_disk, settings, tmp_path):
