@@ -103,7 +103,7 @@ def summary_of(fmt: str, scenario: str = "day", mode: str = "choice", language: 
         replies, themes, turnout = [], {}, Turnout()
     elif scenario == "hostile":
         session = replace(session, title='<b>Temadag</b> # [x](y) =1+1 #')
-        prompts = make_prompts(session, open_text="=1+1 <i>hvad</i> *nu*?\n- hvis")
+        prompts = make_prompts(session, open_text="=1+1 <i>hvad</i> *nu*?\n- hvis")  # deck emphasis is dropped in reports
         replies = [answer(100 + n, 1, text, user=None if n % 2 else ANNA, source="modal" if n % 2 else "thread",
                           votes=n % 3) for n, text in enumerate(HOSTILE)]
         themes = {}
@@ -335,7 +335,7 @@ def test_hostile_answers_stay_plain_text_in_markdown():
     assert not [t for t in tokens if t.type in ("html_block", "blockquote_open", "code_block", "fence", "hr")]
     headings = ["".join(c.content for c in tokens[n + 1].children) for n, t in enumerate(tokens) if t.type == "heading_open"]
     assert headings == ['Resultat: <b>Temadag</b> # [x](y) =1+1 #', "Tal fra dagen", "Dagens mest støttede idéer",
-                        "Spørgsmål 1: =1+1 <i>hvad</i> *nu*? / - hvis", "Svar", "Spørgsmål 2: Hvor trygt er det at sige sin mening?",
+                        "Spørgsmål 1: =1+1 <i>hvad</i> nu? / - hvis", "Svar", "Spørgsmål 2: Hvor trygt er det at sige sin mening?",
                         "Spørgsmål 3: Hvem skal rydde sne?", "Spørgsmål 4: Tænk nu, hvis tilflyttere fik en bolig med det samme?",
                         "Deltagelse over tid"]
     # Each answer is one list item whose text, up to the italic attribution, is the answer verbatim on one line.
@@ -482,7 +482,7 @@ def test_formula_looking_answers_stay_text_in_csv():
     answers = [row[3] for row in csv_rows(exported("csv", "hostile"))[1:]]
     assert answers == [safe.spreadsheet(text) for text in HOSTILE]
     assert all(a.startswith("'") for a in answers[:7]) and answers[7] == "<script>alert(1)</script>"
-    assert csv_rows(exported("csv", "hostile"))[1][2] == "'=1+1 <i>hvad</i> *nu*?\n- hvis"
+    assert csv_rows(exported("csv", "hostile"))[1][2] == "'=1+1 <i>hvad</i> nu?\n- hvis"
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")

@@ -96,8 +96,11 @@ def _totals(summary: Summary, lang: str) -> Section:
     answers = words.number(lang, summary.replies)
     if summary.anonymous_answers:
         answers = t(lang, "report.of_which_anonymous", answers=answers, n=summary.anonymous_answers)
-    facts = [(t(lang, "totals.answers"), answers),
-             (t(lang, "totals.participants"), words.number(lang, summary.participants))]
+    people = words.number(lang, summary.participants)
+    if summary.named_people and summary.anonymous_people:
+        people = t(lang, "report.people_split", people=people, named=words.number(lang, summary.named_people),
+                   anonymous=words.number(lang, summary.anonymous_people))
+    facts = [(t(lang, "totals.answers"), answers), (t(lang, "totals.participants"), people)]
     if summary.members:
         facts.append((t(lang, "totals.participation"),
                       t(lang, "report.participation", participants=summary.participants, members=summary.members,

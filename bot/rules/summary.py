@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Mapping, Sequence
 
 from bot.rules import anonymity
+from bot.rules.text import unmarked
 from storage.records import Prompt, Reply, Session, Theme
 
 TIMELINE_MINUTES = 15
@@ -184,7 +185,7 @@ def _prompt(session: Session, prompt: Prompt, replies: list[Reply], views: Mappi
     themed = {rid for theme in found for rid in theme.reply_ids}
     named = {r.user_id for r in replies if r.user_id}
     return PromptSummary(
-        id=prompt.id, key=prompt.key, position=prompt.position, text=prompt.text, kind=prompt.kind,
+        id=prompt.id, key=prompt.key, position=prompt.position, text=unmarked(prompt.text), kind=prompt.kind,
         state=prompt.state, due_at=prompt.due_at, posted_at=prompt.posted_at, message_ts=prompt.message_ts,
         options=prompt.options, replies=len(replies),
         # Within one prompt anonymous answers are counted as answers: a per-prompt person count would link them.

@@ -8,6 +8,7 @@ MAX_TEXT = 40_000  # Slack's own limit for a message's text
 MAX_SECTION = 3000  # Slack's limit for a section block's text
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _ENTITY = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
+_EMPHASIS = re.compile(r"(?<![\w*_])([*_])(\S(?:[^*_\n]*?\S)?)\1(?![\w*_])")
 
 
 def clean(text: str | None, from_slack: bool = False) -> str:
@@ -38,6 +39,11 @@ def plain(text: str) -> str:
     text = _MENTION.sub("@…", text)
     return _ENTITY.sub(lambda m: (f"{m.group(2)} ({m.group(1)})" if m.group(2) else m.group(1))
                        if not m.group(1).startswith(("!", "#", "@")) else (m.group(2) or "…"), text)
+
+
+def unmarked(text: str) -> str:
+    """Deck text without Slack's emphasis markers (`*bold*`, `_italic_`), for reports read outside Slack."""
+    return _EMPHASIS.sub(r"\2", text)
 
 
 def shorten(text: str, limit: int) -> str:

@@ -52,7 +52,7 @@ _WORD = re.compile(r"\w+")
 # Function words, and the words of proposals that name no topic ("flere", "bedre", "mindre"). Both languages
 # apply to every reply: Danish answers borrow English words and the other way round.
 STOPWORDS_DA = frozenset("""
-ad af aldrig alene alle alt altid anden andet andre at bag bare bedre bedst begge bl blev blive bliver blot burde
+ad af aldrig én ét alene alle alt altid anden andet andre at bag bare bedre bedst begge bl blev blive bliver blot burde
 bør ca da de dem den denne dens der deraf deres derfor dermed det dette dig din dine disse dit dog du efter
 eftersom eks eller ellers en end endnu ene eneste enhver er et evt faktisk fik flere flest for fordi fra fx få får
 færre før først gennem gjorde gjort gør gøre gøres hans har hav havde have hele helt hen hende hendes her hermed
