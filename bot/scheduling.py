@@ -65,6 +65,7 @@ class Ticker:
         self.kinds = {**posting.kinds(people, linker), **replies.KINDS, **closing.kinds(people)}
         self._running: set[str] = set()
         self._newest = -1
+        self.stopping = False  # set when the bot stops: the tick under way ends after its current step
         self.steps: list[Callable[[datetime], object]] = [
             self._adopt,
             lambda now: posting.queue_due(store, people, linker, now, grace),
@@ -72,7 +73,7 @@ class Ticker:
             lambda now: closing.close_finished(store, linker, now),
             lambda now: posting.close_prompts(store, slack, now),
             lambda now: closing.wrap_up(store, slack, people, linker, now, llm),
-            lambda now: outbox.deliver(store, slack, self.kinds, now, wait, self.holds),
+            lambda now: outbox.deliver(store, slack, self.kinds, now, wait, self.may_post),
             lambda now: self.tallies.refresh(store, slack),
             self._refresh_directory,
             lambda now: self._embed(),
@@ -86,6 +87,10 @@ class Ticker:
         """Checked right before posting: a process that lost the lease while waiting on Slack must not post."""
         return self.store.leases.holder(LEASE, time.time()) == self.owner
 
+    def may_post(self) -> bool:
+        """Asked before each post: not while stopping, and only while holding the lease."""
+        return not self.stopping and self.holds()
+
     def release(self) -> None:
         self.store.leases.release(LEASE, self.owner)
 
@@ -96,6 +101,8 @@ class Ticker:
             return
         now = self.clock.now()
         for step in self.steps:
+            if self.stopping:
+                return
             try:
                 step(now)
             except Exception:
@@ -135,7 +142,9 @@ def start(ticker: Ticker, seconds: float = 1.0) -> BackgroundScheduler:
 
 
 def stop(ticker: Ticker, scheduler: BackgroundScheduler | None) -> None:
-    """Stop ticking and hand the lease back, so a restarted bot schedules at once."""
+    """Stop ticking (the tick under way finishes its current step) and hand the lease back, so a restarted
+    bot schedules at once."""
+    ticker.stopping = True
     if scheduler and scheduler.running:
         scheduler.shutdown(wait=True)
     ticker.release()

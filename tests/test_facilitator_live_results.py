@@ -145,6 +145,8 @@ def test_a_closed_prompt_says_the_round_is_over_keeps_its_result_and_has_no_butt
         assert action_ids(stub.message(CHANNEL, prompt.message_ts)) == []
     assert t(lang, "tally.scale", n=1, mean=decimal(lang, 3.0)) in shown(stub, scale)
     assert t(lang, "tally.vote", n=1) in shown(stub, vote)
+    # The close's wrap-up and files are made before the bot stops, so stopping it has nothing left to wait for.
+    wait_until(lambda: all(p.state == "sent" for p in bot.store.posts.of_session(session.id)), "the wrap-up sent")
 
 
 def test_a_thread_reply_after_close_is_kept_and_marked_late(bot, stub, live_session):
