@@ -317,3 +317,23 @@ def test_backup_to_a_full_disk_leaves_no_partial_file(bot, live_session, small_d
     assert result.code == 1 and result.err.count("\n") == 1
     assert sorted(p.name for p in small_disk.iterdir()) == ["filler"]
     assert os.path.exists(settings.db_path)
+
+
+def test_forget_updates_a_wrap_up_that_quoted_the_person_and_lists_export_files_to_delete(bot, live_session, stub,
+                                                                                        settings, tmp_path):
+    session, prompt = live_session
+    quoted = stub.post_as_user(ALICE, CHANNEL, "Et citat, der skal glemmes", thread_ts=prompt.message_ts)
+    for voter in USERS[:3]:
+        stub.react(voter, CHANNEL, quoted.ts, "+1")
+    assert hvis("session", "close", session.id, env=cli_env(settings.db_path), cwd=tmp_path).code == 0
+    wrapup = wait_until(lambda: (p := bot.store.posts.get(f"wrapup:{session.id}")) and p.state == "sent" and p,
+                        "the wrap-up")
+    wait_until(lambda: all(p.state == "sent" for p in bot.store.posts.of_session(session.id)), "the files sent")
+    assert "Et citat, der skal glemmes" in json.dumps(stub.message(CHANNEL, wrapup.ts), ensure_ascii=False)
+
+    result = hvis("forget", ALICE, env=cli_env(settings.db_path, stub), cwd=tmp_path)
+    assert result.code == 0, result.err
+    assert "Et citat, der skal glemmes" not in json.dumps(stub.message(CHANNEL, wrapup.ts), ensure_ascii=False)
+    export_dm = stub.dm_channel(FACILITATOR)
+    assert f"/archives/{export_dm}/p" in result.out  # the facilitator's files that may quote them, by link
+    assert f"/archives/{CHANNEL}/p{quoted.ts.replace('.', '')}" in result.out  # their own message, by link
