@@ -87,6 +87,9 @@ class Upload:
     content: bytes
 
 
+QUICK_TIMEOUT = 2.0  # look-ups made before an acknowledgement (Slack waits 3 s for it): no retries
+
+
 class Slack:
     """The Web API as the services use it. Every method raises SlackFailure, never a library error."""
 
@@ -213,8 +216,16 @@ class Slack:
             raise classify(exc) from exc
         return {**answer.data, "scopes": answer.headers.get("x-oauth-scopes") or ""}
 
-    def channel(self, channel: str) -> dict:
-        return self._call(self.reader, "conversations_info", channel=channel)["channel"]
+    def _quick(self) -> WebClient:
+        """A client for the few look-ups made before an acknowledgement: a short timeout and no retries."""
+        client = getattr(self, "_quick_client", None)
+        if client is None:
+            client = self._quick_client = WebClient(token=self.reader.token, base_url=self.reader.base_url,
+                                                    timeout=QUICK_TIMEOUT, retry_handlers=[])
+        return client
+
+    def channel(self, channel: str, quick: bool = False) -> dict:
+        return self._call(self._quick() if quick else self.reader, "conversations_info", channel=channel)["channel"]
 
     def members(self, channel: str) -> list[str]:
         """Every member id of a channel (bots included; the caller filters)."""
@@ -244,8 +255,8 @@ class Slack:
                 return
             args["cursor"] = cursor
 
-    def user(self, user_id: str) -> dict:
-        return self._call(self.reader, "users_info", user=user_id)["user"]
+    def user(self, user_id: str, quick: bool = False) -> dict:
+        return self._call(self._quick() if quick else self.reader, "users_info", user=user_id)["user"]
 
     def group_members(self, group_id: str) -> list[str]:
         return list(self._call(self.reader, "usergroups_users_list", usergroup=group_id).get("users") or [])

@@ -22,8 +22,9 @@ def _postable(api, channel: Optional[str]) -> dict:
     if ch.get("is_archived"):
         raise SlackError("is_archived")
     if not ch.get("is_im") and not ws.is_member(ch["id"], ws.bot_user_id):
-        # Public channels accept posts from non-members only with chat:write.public.
-        if ch.get("is_private") or "chat:write.public" not in api.scopes:
+        if ch.get("is_private"):  # a private channel the bot is not in is invisible to it
+            raise SlackError("channel_not_found")
+        if "chat:write.public" not in api.scopes:  # public ones take posts from non-members only with this
             raise SlackError("not_in_channel")
     return ch
 

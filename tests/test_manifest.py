@@ -35,5 +35,10 @@ def test_every_word_in_the_usage_hint_and_its_english_alias_parses_to_its_subcom
 def test_manifest_subscribes_to_the_events_the_bot_listens_for():
     events = _list("    bot_events")
     assert {"message.channels", "message.groups", "reaction_added", "reaction_removed", "member_joined_channel",
-            "member_left_channel", "app_home_opened"} == events
+            "member_left_channel", "channel_left", "group_left", "app_home_opened", "app_uninstalled",
+            "tokens_revoked"} == events
     assert "home_tab_enabled: true" in MANIFEST and "socket_mode_enabled: true" in MANIFEST
+
+
+def test_slash_command_mentions_arrive_escaped_so_rolle_can_read_the_person():
+    assert "should_escape: true" in MANIFEST

@@ -142,7 +142,7 @@ def test_post_message_is_stored_and_logged(stub, client):
 def test_post_message_errors_match_slack(stub, client):
     stub.add_channel("G1", name="hemmelig", members=["U1"], is_private=True, bot_member=False)
     for kwargs, error in [({"channel": "C404", "text": "x"}, "channel_not_found"),
-                          ({"channel": "G1", "text": "x"}, "not_in_channel"),
+                          ({"channel": "G1", "text": "x"}, "channel_not_found"),
                           ({"channel": "C1"}, "no_text")]:
         with pytest.raises(SlackApiError) as err:
             client.chat_postMessage(**kwargs)

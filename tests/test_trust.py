@@ -250,24 +250,28 @@ def test_an_event_from_another_workspace_signed_with_our_secret_is_dropped(bot, 
     session, prompt = live_session
     caplog.set_level(logging.WARNING)
     real = stub.post_as_user(USERS[0], CHANNEL, "Fra vores egen", thread_ts=prompt.message_ts)
-    foreign = copy.deepcopy(real.payload)
-    foreign.update(team_id="T0OTHERORG", event_id="Ev0FOREIGN1")
+    foreign = copy.deepcopy(real.payload)  # the same app installed elsewhere: its own team in authorizations
+    foreign.update(team_id="T0OTHERORG", event_id="Ev0FOREIGN1", context_team_id="T0OTHERORG")
+    foreign["authorizations"][0]["team_id"] = "T0OTHERORG"
     foreign["event"].update(ts="1773302401.000100", text="Fra en anden", team="T0OTHERORG")
     assert stub.deliver(foreign).status == 200
     assert [r["text"] for r in exported(bot.store, session.id)["prompts"][0]["replies"]] == ["Fra vores egen"]
     assert "another workspace" in caplog.text
 
 
-def test_a_slack_connect_user_in_a_shared_channel_is_kept_and_tagged_external(bot, live_session, stub):
+@pytest.mark.parametrize("channel_home", [TEAM, "T0PARTNER"], ids=["our channel", "the partner's channel"])
+def test_a_slack_connect_user_in_a_shared_channel_is_kept_and_tagged_external(bot, live_session, stub, channel_home):
     session, prompt = live_session
     real = stub.post_as_user(USERS[0], CHANNEL, "Vores", thread_ts=prompt.message_ts)
-    shared = copy.deepcopy(real.payload)
-    shared["event_id"] = "Ev0SHARED01"
-    shared["event"].update(ts="1773302402.000100", text="Fra partneren", user="U0PARTNER1", user_team="T0PARTNER",
-                           team="T0PARTNER")
-    assert stub.deliver(shared).status == 200
+    # In a shared channel the envelope's team_id is the channel's home; the installation is in authorizations.
+    for n, (user, team, text) in enumerate([(USERS[1], TEAM, "Også vores"), ("U0PARTNER1", "T0PARTNER",
+                                                                            "Fra partneren")]):
+        shared = copy.deepcopy(real.payload)
+        shared.update(event_id=f"Ev0SHARED0{n}", team_id=channel_home, is_ext_shared_channel=True)
+        shared["event"].update(ts=f"1773302402.00010{n}", text=text, user=user, user_team=team, team=team)
+        assert stub.deliver(shared).status == 200
     roles = {r["text"]: r["role"] for r in exported(bot.store, session.id)["prompts"][0]["replies"]}
-    assert roles == {"Vores": "employee", "Fra partneren": "external"}
+    assert roles == {"Vores": "employee", "Også vores": "employee", "Fra partneren": "external"}
 
 
 # ---- a full disk ----------------------------------------------------------------------------------------

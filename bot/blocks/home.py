@@ -29,7 +29,7 @@ def home(lang: str, cards: Sequence[Card], answers: Sequence[tuple[Session, Repl
     if cards or may_plan:
         blocks += [header(t(lang, "home.facilitator_header"))]
         if may_plan:
-            blocks.append(actions(button(t(lang, "button.new_session"), "new_session", "", "primary")))
+            blocks.append(actions(button(t(lang, "button.new_session"), "new_session", "new", "primary")))
         if not cards:
             blocks.append(context(t(lang, "home.no_sessions")))
         for card in cards[:15]:

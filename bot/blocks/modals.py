@@ -89,7 +89,7 @@ def plan_session(lang: str, decks: Sequence[tuple[str, str, str]], *, channel: s
     blocks = [
         _input("title", t(lang, "new.title"), {"type": "plain_text_input", "action_id": "title", "max_length": 150,
                                               "placeholder": plain(t(lang, "new.title_placeholder"), 150)}),
-        _input("channel", t(lang, "new.channel"), channel_select, hint=t(lang, "new.channel_hint")),
+        _input("channel", t(lang, "new.channel"), channel_select, hint=t(lang, "new.channel_hint"), dispatch=True),
         _input("join", t(lang, "new.join"), {"type": "checkboxes", "action_id": "join", "options": [
             option(t(lang, "new.join_option"), "join")]}, optional=True),
         _input("deck", t(lang, "new.deck"), {"type": "static_select", "action_id": "deck", "options": deck_options,
@@ -199,5 +199,5 @@ def mine_blocks(lang: str, answers: Sequence[tuple[Session, Reply]]) -> list[dic
         else:
             blocks.append(section(text))
             blocks.append(context(t(lang, "mine.thread_note")))
-    blocks.append(actions(button(t(lang, "button.forget_me"), "forget_me", "", "danger")))
+    blocks.append(actions(button(t(lang, "button.forget_me"), "forget_me", "forget", "danger")))
     return blocks

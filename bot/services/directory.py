@@ -132,12 +132,12 @@ class Directory:
             except SlackFailure as failure:
                 log.warning("could not read user group %s (%s)", group, failure.error)
 
-    def learn(self, user_id: str) -> Person | None:
-        """Read one person Slack has not told us about yet (users.info)."""
+    def learn(self, user_id: str, quick: bool = False) -> Person | None:
+        """Read one person Slack has not told us about yet (users.info; `quick` before an acknowledgement)."""
         if self.slack is None:
             return None
         try:
-            person = person_from(self.slack.user(user_id), self.team_id)
+            person = person_from(self.slack.user(user_id, quick), self.team_id)
         except SlackFailure as failure:
             log.warning("could not read a member (%s)", failure.error)
             return None
@@ -145,12 +145,13 @@ class Directory:
         self._reload()
         return self._people.get(user_id)
 
-    def learn_channel(self, channel_id: str) -> dict | None:
-        """Read a channel's name, privacy and whether the bot is in it (conversations.info)."""
+    def learn_channel(self, channel_id: str, quick: bool = False) -> dict | None:
+        """Read a channel's name, privacy and whether the bot is in it (conversations.info; `quick` before an
+        acknowledgement)."""
         if self.slack is None:
             return None
         try:
-            info = self.slack.channel(channel_id)
+            info = self.slack.channel(channel_id, quick)
         except SlackFailure as failure:
             return {"id": channel_id, "error": failure.error}
         found = {"id": channel_id, "name": info.get("name") or channel_id, "is_private": bool(info.get("is_private")),

@@ -105,10 +105,10 @@ def _new(command: Command, caller: Caller, parts: Parts) -> None:
         except BadInput:
             continue  # a broken deck is reported by `hvis decks check`, not offered
         found.append((deck.name, deck.title, deck.language))
-    if caller.channel[:1] in ("C", "G"):
-        parts.people.learn_channel(caller.channel)
     parts.slack.open_view(caller.trigger_id, modals.plan_session(
         lang, found, channel=caller.channel, user=caller.user, tz=parts.timezone, today=today))
+    if caller.channel[:1] in ("C", "G"):  # after the modal is open (its trigger lasts 3 s): is the bot in it?
+        parts.people.learn_channel(caller.channel)
     return None
 
 
@@ -284,7 +284,7 @@ def _channel_problem(channel: str, join: bool, people: Directory, lang: str) -> 
     if not channel:
         return t(lang, "new.error_channel")
     # Submissions run on a worker thread, so asking Slack here holds up no other acknowledgement.
-    info = people.channel(channel) or people.learn_channel(channel)
+    info = people.channel(channel) or people.learn_channel(channel, quick=True)
     if info is None or info.get("is_member"):
         return None
     if info.get("error") == "channel_not_found":  # Slack's answer for a private channel the bot is not in

@@ -96,15 +96,16 @@ def edited(store: Store, people: Directory, linker: Linker, event: dict, now: da
     return thread_reply(store, people, linker, {**message, "channel": channel, "subtype": None}, now, edit_ts=edit_ts)
 
 
-def deleted(store: Store, event: dict) -> bool:
+def deleted(store: Store, event: dict, team_id: str) -> bool:
     """message_deleted: the reply and its votes are removed (and stay removed if Slack retries the original)."""
     ts = event.get("deleted_ts") or (event.get("previous_message") or {}).get("ts")
     if not ts or not isinstance(event.get("channel"), str):
         return False
-    return store.replies.delete_message(event.get("team") or "", event["channel"], str(ts))
+    return store.replies.delete_message(team_id, event["channel"], str(ts))
 
 
-def modal_answer(store: Store, people: Directory, linker: Linker, view: dict, user_id: str, now: datetime) -> Reply | None:
+def modal_answer(store: Store, people: Directory, linker: Linker, view: dict, user_id: str, now: datetime,
+                 user_team: str | None = None) -> Reply | None:
     """A submitted answer modal becomes a reply (once per view); an open answer is queued for its thread."""
     try:
         meta = json.loads(view.get("private_metadata") or "{}")
@@ -120,7 +121,7 @@ def modal_answer(store: Store, people: Directory, linker: Linker, view: dict, us
     # The id comes from the view, so the same submission delivered twice is stored once.
     reply_id = "m" + hashlib.sha256(f"{session.team_id}:{view.get('id')}".encode()).hexdigest()[:15]
     # The choice made when the modal opened stands, even if the mode became stricter meanwhile.
-    reply = new_reply(linker, session, prompt, user_id, people.role(user_id), text, "modal",
+    reply = new_reply(linker, session, prompt, user_id, people.role(user_id, user_team), text, "modal",
                       bool(meta.get("anonymous")), now, reply_id=reply_id)
     if not store_reply(store, linker, reply, user_id):
         return None

@@ -120,10 +120,16 @@ def _on_error(error: Exception, body: dict, response: BoltResponse) -> BoltRespo
 
 
 def _team(body: dict) -> str | None:
-    """The workspace a request comes from (events carry team_id; interactivity a team object)."""
-    team = body.get("team_id")
-    if not team and isinstance(body.get("team"), dict):
-        team = body["team"].get("id")
+    """The installation a request is for. In a Slack Connect channel the envelope's team_id is the channel's
+    home workspace and a submitting user's team may be theirs: the installation is in `authorizations`
+    (events) or `view.app_installed_team_id` (views), as Bolt reads it too."""
+    authorizations = body.get("authorizations")
+    if isinstance(authorizations, list) and authorizations and isinstance(authorizations[0], dict):
+        team = authorizations[0].get("team_id")
+    elif isinstance(body.get("view"), dict) and body["view"].get("app_installed_team_id"):
+        team = body["view"]["app_installed_team_id"]
+    else:
+        team = body.get("team_id") or (body["team"].get("id") if isinstance(body.get("team"), dict) else None)
     return team if isinstance(team, str) else None
 
 

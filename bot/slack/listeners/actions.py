@@ -11,7 +11,7 @@ from bot.errors import Refused
 from bot.i18n import t
 from bot.rules.commands import Command
 from bot.services import facilitation, home, posting, privacy, replies, sessions
-from bot.slack.listeners.common import caller_of, parts_of, private, user_of, value_of
+from bot.slack.listeners.common import caller_of, parts_of, private, tell, user_of, value_of
 from bot.webapi import SlackFailure
 
 HOME_ACTIONS = ("home_plan", "home_start", "home_pause", "home_resume", "home_send", "home_close", "home_summary",
@@ -178,6 +178,8 @@ def home_action(body: dict, context: BoltContext, respond: Respond) -> None:
         answer = facilitation.home_action(action, value_of(body), caller_of(body, context), parts_of(context))
     except Refused as refusal:
         answer = messages.message(refusal.text(context["settings"].language))
+    except SlackFailure:
+        answer = messages.message(t(context["settings"].language, "modal.retry"))
     if answer:
         slack.post(slack.dm(user), answer)
     slack.publish_home(user, _home(context, user))
@@ -189,10 +191,13 @@ def _home(context: BoltContext, user: str) -> dict:
 
 
 def _run(command: Command, body: dict, context: BoltContext, respond: Respond) -> None:
+    lang = context["settings"].language
     try:
         answer = facilitation.run(command, caller_of(body, context), parts_of(context))
     except Refused as refusal:
-        answer = messages.message(refusal.text(context["settings"].language))
+        answer = messages.message(refusal.text(lang))
+    except SlackFailure:  # a modal that could not open in time (its trigger lasts 3 s)
+        answer = messages.message(t(lang, "modal.retry"))
     if answer:
-        private(respond, answer)
+        tell(body, context, respond, answer)
 

@@ -6,9 +6,11 @@ from slack_bolt import BoltContext, Respond
 
 from bot.blocks import messages
 from bot.errors import Refused
+from bot.i18n import t
 from bot.rules.commands import parse
 from bot.services import facilitation
 from bot.slack.listeners.common import parts_of
+from bot.webapi import SlackFailure
 
 
 def hvis_command(command: dict, context: BoltContext, respond: Respond) -> None:
@@ -21,5 +23,7 @@ def hvis_command(command: dict, context: BoltContext, respond: Respond) -> None:
         answer = facilitation.run(parsed, caller, parts_of(context))
     except Refused as refusal:
         answer = messages.message(refusal.text(caller.language))
+    except SlackFailure:  # a modal that could not open in time (its trigger lasts 3 s)
+        answer = messages.message(t(caller.language, "modal.retry"))
     if answer:
         respond(**answer, response_type="ephemeral")

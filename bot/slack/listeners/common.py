@@ -25,6 +25,16 @@ def private(respond: Respond, message: dict | str) -> None:
     respond(**message, response_type="ephemeral", replace_original=False)
 
 
+def tell(body: dict, context: BoltContext, respond: Respond, message: dict | str) -> None:
+    """Answer privately where the click came from: beside the message, or (from a modal or the Home tab,
+    which give no response_url) in a direct message."""
+    if body.get("response_url") or (body.get("response_urls") or []):
+        private(respond, message)
+        return
+    slack = context["slack"]
+    slack.post(slack.dm(user_of(body)), messages.message(message) if isinstance(message, str) else message)
+
+
 def caller_of(body: dict, context: BoltContext) -> facilitation.Caller:
     channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or ""
     return facilitation.Caller(user_of(body), channel, context["settings"].language, body.get("trigger_id"))

@@ -23,14 +23,14 @@ def message_event(event: dict, context: BoltContext) -> None:
     store, people, linker, now = context["store"], context["people"], context["linker"], context["clock"].now()
     subtype = event.get("subtype")
     if subtype == "message_deleted":
-        replies.deleted(store, event)
+        replies.deleted(store, event, context.team_id or people.team_id)
         return
     if subtype == "message_changed":
         stored = replies.edited(store, people, linker, event, now)
     else:
         user = event.get("user")
         if isinstance(user, str) and event.get("thread_ts") not in (None, event.get("ts")) and not people.knows(user):
-            people.learn(user)  # a newcomer: the HTTP server ran this request on a worker thread, not the loop
+            people.learn(user, quick=True)  # a newcomer: the HTTP server runs this request on a worker thread
         stored = replies.thread_reply(store, people, linker, event, now)
     if stored and stored.tell_button:
         slack = context["slack"]

@@ -19,7 +19,8 @@ def answer_view(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
     """Store the answer, then close the modal; the outbox posts an open answer into the thread."""
     user, store = user_of(body), context["store"]
     try:
-        reply = replies.modal_answer(store, context["people"], context["linker"], view, user, context["clock"].now())
+        reply = replies.modal_answer(store, context["people"], context["linker"], view, user, context["clock"].now(),
+                                     user_team=(body.get("user") or {}).get("team_id"))
     except Refused as refusal:
         ack(response_action="errors", errors={"answer": refusal.text(context["settings"].language)})
         return
