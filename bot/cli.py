@@ -36,8 +36,11 @@ def main(argv: list[str] | None = None) -> int:
         status = cli.main(args=argv, prog_name="hvis", standalone_mode=False,
                           obj={"settings": lambda: load_settings(os.environ)})  # an Exit(n) comes back as n
     except click.UsageError as exc:
-        if type(exc).__name__ == "NoArgsIsHelpError":  # `hvis` or `hvis session` alone: show what there is
-            click.echo(exc.ctx.get_help() if exc.ctx else "", err=True)
+        if type(exc).__name__ == "NoArgsIsHelpError" and isinstance(getattr(exc.ctx, "command", None), click.Group):
+            # `hvis` or `hvis session` alone: one line naming what there is (SPEC: a one-line reason)
+            names = ", ".join(exc.ctx.command.list_commands(exc.ctx))
+            click.echo(f"{exc.ctx.command_path}: missing command; choose from {names} "
+                       f"(more with {exc.ctx.command_path} --help)", err=True)
             return 2
         where = f"{exc.ctx.command_path}: " if exc.ctx else "hvis: "
         click.echo(f"{where}{_one_line(exc.format_message())}", err=True)

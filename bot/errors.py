@@ -37,3 +37,8 @@ class Refused(NotAllowed):
         from bot.i18n import t
 
         return t(self.language or default_language, self.key, **self.values)
+
+
+class NotYet(Exception):
+    """A request about something not settled yet (a reply in the thread of a prompt whose post is still being
+    confirmed): it is answered with an error, so Slack delivers it again a little later."""

@@ -31,7 +31,7 @@ class KeyStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
-        self._seen: tuple[int, int] | None = None
+        self._seen: tuple[int, int, int] | None = None
         self._data: dict = {}
         self._checked_at = float("-inf")
 
@@ -82,7 +82,7 @@ class KeyStore:
             except FileNotFoundError:
                 self._seen, self._data = None, {}
                 return {}
-            seen = (stat.st_mtime_ns, stat.st_size)
+            seen = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
             if seen != self._seen:
                 self._data, self._seen = self._load(), seen
             self._checked_at = now

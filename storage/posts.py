@@ -32,8 +32,8 @@ class Posts:
         return found[0] if found else None
 
     def open(self) -> list[Post]:
-        """Posts queued or in flight, oldest first."""
-        return self._select("state IN ('queued', 'sending') ORDER BY rowid", [])
+        """Posts queued or in flight, oldest first, file uploads (slow) after the messages."""
+        return self._select("state IN ('queued', 'sending') ORDER BY kind = 'export', rowid", [])
 
     def of_session(self, session_id: str, kind: str | None = None) -> list[Post]:
         return self._select("session_id = ? AND (? IS NULL OR kind = ?) ORDER BY rowid", [session_id, kind, kind])
@@ -72,6 +72,10 @@ class Posts:
     def set_channel(self, key: str, channel: str) -> None:
         with self.db.write() as conn:
             conn.execute("UPDATE posts SET channel = ? WHERE key = ?", [channel, key])
+
+    def set_thread(self, key: str, thread_ts: str) -> None:
+        with self.db.write() as conn:
+            conn.execute("UPDATE posts SET thread_ts = ? WHERE key = ?", [thread_ts, key])
 
     def forget_user(self, user_id: str) -> int:
         """Remove the user id from sent posts (their DMs) and drop unsent ones."""

@@ -56,12 +56,15 @@ class Replies:
     def exists(self, channel: str, ts: str) -> bool:
         return self.db.one("SELECT 1 FROM replies WHERE channel = ? AND ts = ?", [channel, ts]) is not None
 
-    def delete_message(self, team_id: str, channel: str, ts: str) -> bool:
-        """A deleted Slack message: its reply goes, and a marker keeps a late retry of the original out."""
+    def delete_message(self, team_id: str, channel: str, ts: str) -> str | None:
+        """A deleted Slack message: its reply goes (its session's id is returned), and a marker keeps a late
+        retry of the original out."""
         with self.db.write(keep_remembered=True) as conn:
             conn.execute("INSERT OR IGNORE INTO deleted_messages (team_id, channel, ts) VALUES (?, ?, ?)",
                          [team_id, channel, ts])
-            return conn.execute("DELETE FROM replies WHERE channel = ? AND ts = ?", [channel, ts]).rowcount == 1
+            gone = conn.execute("DELETE FROM replies WHERE channel = ? AND ts = ? RETURNING session_id",
+                                [channel, ts]).fetchone()
+            return gone[0] if gone else None
 
     def delete(self, reply_id: str) -> bool:
         with self.db.write() as conn:

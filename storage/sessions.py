@@ -150,6 +150,14 @@ class Prompts:
         return self.db.remembered(("prompt_by_message", channel, ts), lambda: self._joined(
             "p.message_ts = ? AND s.channel = ?", [ts, channel], facilitators=False))
 
+    def being_posted(self, channel: str) -> str | None:
+        """When the earliest post still unsettled of a prompt in `channel` began (its message may be in Slack
+        already, its ts not yet known here), or None. Remembered like `by_message`, on the same hot path."""
+        return self.db.remembered(("prompt_being_posted", channel), lambda: self.db.one(
+            "SELECT MIN(po.started_at) FROM prompts p JOIN sessions s ON s.id = p.session_id "
+            "JOIN posts po ON po.key = 'prompt:' || p.id WHERE p.state = 'posting' AND s.channel = ?",
+            [channel])[0])
+
     def _joined(self, where: str, params: list, facilitators: bool = True) -> tuple[Prompt, Session] | None:
         extra = f", {_FACILITATORS} AS s_facilitators" if facilitators else ""
         rows = self.db.rows(f"SELECT {_PROMPT_SELECT}, {', '.join(f's.{c} AS s_{c}' for c in _SESSION_COLUMNS)}"
@@ -167,6 +175,11 @@ class Prompts:
         return self._select("p.state = 'pending' AND p.due_at <= ? AND p.session_id IN "
                             "(SELECT id FROM sessions WHERE state IN ('scheduled', 'running')) "
                             "ORDER BY p.due_at, p.position", [now])
+
+    def orphaned(self) -> list[Prompt]:
+        """Prompts marked as being posted whose post was never queued (the process stopped in between)."""
+        return self._select("p.state = 'posting' AND NOT EXISTS (SELECT 1 FROM posts WHERE key = 'prompt:' || p.id)",
+                            [])
 
     def overdue(self, session_id: str, now: str) -> list[Prompt]:
         """A paused session's pending prompts whose time passed meanwhile."""

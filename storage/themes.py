@@ -24,6 +24,11 @@ class Themes:
                   json.dumps(list(t.reply_ids)), json.dumps(list(t.quotes)))
                  for prompt_id, found in themes.items() for n, t in enumerate(found)])
 
+    def clear(self, session_id: str) -> None:
+        """Forget a session's themes (an answer in them was deleted): they are found again from what is left."""
+        with self.db.write() as conn:
+            conn.execute("DELETE FROM themes WHERE session_id = ?", [session_id])
+
     def of(self, session_id: str) -> dict[int, list[Theme]]:
         """The stored themes per prompt id (empty when none were stored)."""
         rows = self.db.all("SELECT prompt_id, label, keywords, reply_ids, quotes FROM themes WHERE session_id = ? "

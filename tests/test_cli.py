@@ -75,10 +75,13 @@ def test_every_command_has_help(tmp_path, env, path):
     assert files_in(tmp_path) == set(), "asking for help creates nothing"
 
 
-def test_hvis_without_a_command_lists_the_commands_and_exits_2(tmp_path, env):
-    result = hvis(env=env, cwd=tmp_path)
+@pytest.mark.parametrize("path", [(), ("session",)], ids=["hvis", "hvis session"])
+def test_a_group_without_a_command_names_its_commands_in_one_line_and_exits_2(tmp_path, env, path):
+    result = hvis(*path, env=env, cwd=tmp_path)
     assert result.code == 2 and result.out == ""
-    assert "Commands:" in result.err and "session" in result.err and "export" in result.err
+    assert len(result.err.strip().splitlines()) == 1
+    expected = ("session", "export") if not path else ("create", "close")
+    assert all(name in result.err for name in expected) and "--help" in result.err
 
 
 BAD_USAGE = [

@@ -144,7 +144,6 @@ BAD_DECKS = [
     ("bad language", 'title = "Temadag"\nlanguage = "de"\n' + GOOD, None, r"language 'de'"),
     ("missing title", 'language = "da"\n' + GOOD, None, r"title is missing"),
     ("auto_close not a boolean", HEAD + 'auto_close = "no"\n' + GOOD, None, r"auto_close must be true or false"),
-    ("first prompt not at start", HEAD + prompt("sne", at='"+15m"'), "sne", r"first.*\+0m"),
     ("prompts out of order", HEAD + prompt("a") + prompt("b", at='"+45m"') + prompt("c", at='"+30m"'),
      "c", r"before the previous prompt 'b'"),
     ("offset beyond a day", HEAD + GOOD + prompt("sent", at='"+24h1m"'), "sent", r"more than 24 hours"),

@@ -227,6 +227,14 @@ def test_export_refuses_a_file_it_did_not_write_unless_forced(planned, export, o
     assert forced.code == 0 and notes.read_text(encoding="utf-8").startswith("# ")
 
 
+def test_export_may_fill_an_empty_file_made_for_it(planned, export, out):
+    db, session_id = planned
+    target = out / "tom.json"
+    target.touch()  # as mktemp or a file dialog leaves it
+    assert export(db, session_id, "json", "--out", str(target)).code == 0
+    assert json.loads(target.read_text(encoding="utf-8"))["session"]["id"] == session_id
+
+
 def test_export_refuses_its_own_file_once_a_person_has_changed_it(planned, export, out):
     db, session_id = planned
     target = out / "day.md"

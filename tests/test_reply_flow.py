@@ -66,6 +66,17 @@ def test_reply_keeps_the_role_its_author_had(bot, live_session, stub):
     assert roles == {USERS[0]: "employee", POLITICIAN: "politician", GUEST: "guest"}
 
 
+def test_a_guest_the_bot_has_not_met_answering_through_the_modal_is_tagged_guest(bot, live_session, stub):
+    session, prompt = live_session
+    stub.add_user("U0NEWGUEST", name="nina", real_name="Nina Ny", is_restricted=True)  # joined after the bot started
+    stub.join("U0NEWGUEST", CHANNEL)
+    stub.click("U0NEWGUEST", CHANNEL, prompt.message_ts, "answer", str(prompt.id))
+    view = wait_until(lambda: stub.last_view("U0NEWGUEST"), "the answer modal")
+    assert stub.submit_view("U0NEWGUEST", view["id"], {"answer": {"value": "Et svar fra en ny gæst"}}).status == 200
+    [reply] = _export(bot, session.id)["prompts"][0]["replies"]
+    assert reply["role"] == "guest"
+
+
 def test_messages_outside_prompt_threads_are_not_replies(bot, live_session, stub):
     session, prompt = live_session
     top = stub.post_as_user(USERS[0], CHANNEL, "Hej alle sammen")

@@ -233,7 +233,7 @@ def test_a_post_slack_took_as_the_bot_went_down_is_found_by_its_metadata_not_pos
         assert len(_calls(stub, "chat.postMessage", key)) == 1 and len(_prompts_in(stub)) == 1
 
 
-class Died(Exception):
+class Died(BaseException):  # not an Exception: nothing may handle it, like a kill -9
     """The process ending at this very point (a kill -9 between two writes)."""
 
 

@@ -70,11 +70,12 @@ def test_byline_refuses_an_unknown_audience():
 # mode, source, the person chose anonymous, stored without author
 STORED_ANONYMOUSLY = [
     ("named", "thread", False, False), ("named", "thread", True, False),
-    ("named", "modal", False, False), ("named", "modal", True, False),          # a forged choice changes nothing
+    ("named", "modal", False, False), ("named", "modal", True, True),   # the modal's promise stands (never less)
     ("choice", "thread", False, False), ("choice", "thread", True, False),      # a thread reply shows its author
     ("choice", "modal", False, False), ("choice", "modal", True, True),
     ("confidential", "thread", False, False), ("confidential", "thread", True, False),
-    ("confidential", "modal", False, False), ("confidential", "modal", True, False),  # kept for facilitators
+    ("confidential", "modal", False, False),  # kept for facilitators
+    ("confidential", "modal", True, True),    # opened as anonymous before the mode became confidential
     ("anonymous", "thread", False, True), ("anonymous", "thread", True, True),  # no author id for any reply
     ("anonymous", "modal", False, True), ("anonymous", "modal", True, True),
 ]

@@ -266,6 +266,41 @@ def test_bot_not_in_the_channel_fails_at_once_and_a_facilitator_group_is_told_ho
         assert "/invite" in notice["text"]
 
 
+def test_a_prompt_that_fails_again_after_send_nu_is_told_about_again(bot, clock, stub):
+    stub.inject("chat.postMessage", error="not_in_channel")
+    _, prompts = _create(bot, clock, clock.now())
+    first = prompts[0]
+    wait_until(lambda: _state(bot, first) == "failed", "the prompt to fail")
+    [notice] = _notice(stub, FACILITATOR)
+    stub.inject("chat.postMessage", error="not_in_channel")  # the bot was still not invited
+    stub.click(FACILITATOR, stub.dm_channel(FACILITATOR), notice["ts"], "post_now", str(first.id))
+    wait_until(lambda: len(_notice(stub, FACILITATOR)) == 2, "a second notice for the second failure")
+    assert _state(bot, first) == "failed"
+
+
+def test_a_post_in_flight_that_cannot_be_looked_up_for_good_fails_and_the_facilitators_are_told(bot, clock, stub):
+    stub.inject("chat.postMessage", status=500)  # outcome unknown: it is looked up before any retry ...
+    stub.inject("conversations.history", error="channel_not_found", times=5)  # ... which Slack refuses for good
+    _, prompts = _create(bot, clock, clock.now())
+    first = prompts[0]
+    wait_until(lambda: _calls(stub, f"prompt:{first.id}", status=500), "the failed attempt")
+    clock.advance(seconds=5)
+    wait_until(lambda: _state(bot, first) == "failed", "the post given up")
+    assert bot.store.prompts.get(first.id).error == "channel_not_found"
+    assert len(_notice(stub, FACILITATOR)) == 1
+
+
+def test_one_post_that_cannot_be_made_does_not_hold_up_the_others(bot, clock, stub):
+    from storage.records import Post
+
+    session, prompts = _create(bot, clock, clock.now() + timedelta(minutes=1))
+    bot.store.posts.queue(Post(key="prompt:not-a-number", kind="prompt", session_id=session.id, channel=CHANNEL,
+                               team_id=TEAM))  # a row no code path writes: rendering it raises
+    clock.advance(minutes=1)
+    wait_until(lambda: _state(bot, prompts[0]) == "posted", "the prompt posted all the same")
+    assert bot.store.posts.get("prompt:not-a-number").state == "queued"
+
+
 # ---- during and after a round ------------------------------------------------------------------------------
 
 def test_reminder_counts_answers_not_people_and_closing_removes_the_buttons(bot, live_session, stub, clock):

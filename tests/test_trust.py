@@ -151,6 +151,19 @@ def test_a_prompt_post_that_times_out_and_then_lands_appears_once(slow_bot, cloc
     assert slow_bot.store.prompts.get(prompt.id).message_ts == _messages_with(stub, "Spørgsmål 1")[0]["ts"]
 
 
+def test_a_thread_reply_to_a_prompt_post_not_yet_confirmed_is_delivered_again_and_kept(slow_bot, clock, stub):
+    stub.inject("chat.postMessage", delay=2.0)
+    session, prompt = _plan(slow_bot, clock)
+    posted = wait_until(lambda: _messages_with(stub, t("da", "prompt.header", number=1, total=8)), "the late post")
+    first = stub.post_as_user(ALICE, CHANNEL, "Et svar før posten er bekræftet", thread_ts=posted[0]["ts"])
+    assert first.status == 500  # not dropped: Slack delivers it again
+    clock.advance(seconds=5)
+    wait_until(lambda: slow_bot.store.prompts.get(prompt.id).state == "posted", "the prompt found by its metadata")
+    again = stub.deliver(first.payload, retry_num=1)
+    assert again.status == 200
+    assert [r.text for r in slow_bot.store.replies.of_session(session.id)] == ["Et svar før posten er bekræftet"]
+
+
 def test_a_modal_answer_and_a_wrapup_that_time_out_are_posted_once(slow_bot, clock, stub, tmp_path):
     session, prompt = _plan(slow_bot, clock)
     wait_until(lambda: slow_bot.store.prompts.get(prompt.id).state == "posted", "the first prompt")

@@ -29,12 +29,13 @@ _NAMES_SHOWN = {
 
 
 def is_anonymous(mode: str, source: str, chose_anonymous: bool) -> bool:
-    """Whether an answer is stored without its author: always in `anonymous`; by choice through the modal in `choice`.
+    """Whether an answer is stored without its author: always in `anonymous`; through the modal when the person
+    chose *Svar anonymt* (offered in `choice`), and that choice stands even if the mode changed meanwhile.
 
-    A thread reply shows its author's name in Slack whatever the mode, so only the modal can hide it
-    in `choice`; `confidential` answers keep the author for the facilitators.
+    A thread reply shows its author's name in Slack whatever the mode, so only the modal can hide it;
+    `confidential` answers keep the author for the facilitators.
     """
-    return mode == "anonymous" or (mode == "choice" and source == "modal" and chose_anonymous)
+    return mode == "anonymous" or (source == "modal" and chose_anonymous)
 
 
 def byline(mode: str, audience: str, anonymous: bool) -> str:

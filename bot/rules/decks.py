@@ -151,8 +151,6 @@ def parse_deck(data: dict, where: str, name: str = "deck") -> Deck:
 def _check_order(previous: DeckPrompt | None, prompt: DeckPrompt, where: str) -> None:
     """Prompts are listed in the order they are posted; an offset deck starts at the session start."""
     if previous is None:
-        if prompt.at.minutes not in (None, 0):
-            raise BadInput(f"{where}: the first prompt's at must be +0m (due at the session start), not {prompt.at}")
         return
     a, b = previous.at, prompt.at
     if (a.minutes is not None and b.minutes is not None and b.minutes < a.minutes) or \

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.errors import BadInput
 from bot.rules.decks import Deck, TimeSpec
 
-# A start is planned: within a year ahead (a typo like 9999 is caught), never further back than the grace period.
-LATEST_START = timedelta(days=366)
+# A start is planned: within ten years ahead (a typo like 9999 is caught), never further back than the grace period.
+LATEST_START = timedelta(days=3653)
 _HAS_TIME = re.compile(r"\d[T ]\d")
 
 
@@ -71,14 +71,14 @@ def from_pickers(day: str | None, clock_time: str | None, tz_name: str) -> datet
 
 
 def check_start(start: datetime, now: datetime, grace: timedelta, tz_name: str) -> datetime:
-    """A start may be at most `grace` in the past (its first prompt is then posted late) and at most a year ahead."""
+    """A start may be at most `grace` in the past (its first prompt is then posted late) and at most ten years ahead."""
     local = start.astimezone(ZoneInfo(tz_name))
     if start < now - grace:
         raise BadInput(f"start {local:%Y-%m-%d %H:%M} ({tz_name}) has passed; the first prompt could no longer "
                        f"be posted on time (at most {int(grace.total_seconds() // 60)} minutes late). "
                        "Choose a later start")
     if start > now + LATEST_START:
-        raise BadInput(f"start {local:%Y-%m-%d %H:%M} is more than a year ahead; check the year")
+        raise BadInput(f"start {local:%Y-%m-%d %H:%M} is more than ten years ahead; check the year")
     return start
 
 

@@ -48,11 +48,12 @@ def wrap_up(store: Store, slack: Slack, people: Directory, linker: Linker, now: 
         if llm[0]:
             summary = summaries.session_summary(store, session, "report")
             summaries.keep_narrative(store, session.id, narrative.write(summary, *llm))
-        queue(store, Post(key=wrapup_key(session.id), kind="wrapup", session_id=session.id, channel=session.channel,
-                          team_id=session.team_id))
         for user in people.facilitators(session):
             queue(store, Post(key=f"export:{session.id}:{linker.tag(user)}", kind="export", session_id=session.id,
                               channel=user, user_id=user, team_id=session.team_id))
+        # Last: a session counts as wrapped up once this is queued, so a stop before it redoes the rest.
+        queue(store, Post(key=wrapup_key(session.id), kind="wrapup", session_id=session.id, channel=session.channel,
+                          team_id=session.team_id))
 
 
 def wrapup_key(session_id: str) -> str:

@@ -18,7 +18,7 @@ from bot.i18n import t
 from bot.rules import decks, ids
 from bot.rules.commands import FACILITATOR_ONLY, Command
 from bot.rules.schedule import from_pickers
-from bot.services import posting, privacy, sessions, summaries
+from bot.services import privacy, sessions, summaries
 from bot.services.directory import Directory
 from bot.services.linking import Linker
 from bot.webapi import Slack, SlackFailure, Upload
@@ -144,10 +144,17 @@ def _resume(command: Command, caller: Caller, parts: Parts) -> dict:
 def _send(command: Command, caller: Caller, parts: Parts) -> dict:
     session = _session(command, caller, parts)
     prompt = sessions.next_prompt(parts.store, session)
-    key = posting.post_now(parts.store, prompt, parts.now)
-    if session.state == "paused":
-        parts.store.sessions.move(session.id, "running", ("paused",))
-    return messages.message(t(session.language, key, number=prompt.position))
+    key, offered = sessions.send_now(parts.store, session, prompt, parts.now)
+    return sent_now(session, prompt, key, offered)
+
+
+def sent_now(session: Session, prompt, key: str, offered: list) -> dict:
+    """What a facilitator hears after *Send nu* or `/hvis send`, with what else fell due in a pause, if anything."""
+    text = t(session.language, key, number=prompt.position)
+    if not offered:
+        return messages.message(text)
+    return messages.facilitator_notice(session, offered, text + " " + t(
+        session.language, "session.overdue", n=len(offered), count=len(offered)))
 
 
 def _close(command: Command, caller: Caller, parts: Parts) -> dict:
@@ -304,7 +311,7 @@ def _plain_error(exc: HvisError, lang: str) -> str:
         return t(lang, "new.error_overlap")
     if "has passed" in text:
         return t(lang, "new.error_past")
-    if "more than a year" in text:
+    if "ten years ahead" in text:
         return t(lang, "new.error_far")
     return text[:150]
 

@@ -9,6 +9,7 @@ again. Each kind of post says how to render itself and what follows when it is s
 from __future__ import annotations
 
 import logging
+import sqlite3
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Mapping
@@ -21,14 +22,20 @@ from storage.records import Post
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
+GONE = "gone"  # the error of a post with nothing left to show
 
 
 @dataclass(frozen=True)
 class Message:
-    """What to post: chat.postMessage arguments (text, blocks), or files to share with a comment."""
+    """What to post: chat.postMessage arguments (text, blocks), or files to share with a comment; in a thread
+    when `thread_ts` says so (known only when the post is made, e.g. an answer to a prompt just posted)."""
 
     body: dict
     uploads: tuple[Upload, ...] = ()
+    thread_ts: str | None = None
+
+
+WAIT = Message({})  # what `render` returns when the post cannot be made yet: it stays queued
 
 
 @dataclass(frozen=True)
@@ -63,11 +70,15 @@ def deliver(store: Store, slack: Slack, kinds: Mapping[str, Kind], now: datetime
         if kind is None:
             log.error("no handler for %s posts; leaving %s queued", post.kind, post.key)
             continue
-        if post.state == "sending":
-            _settle(store, slack, kind, post, now, wait)
-            continue
-        if may_post() and _send(store, slack, kind, post, now):
-            sent += 1
+        try:
+            if post.state == "sending":
+                _settle(store, slack, kind, post, now, wait)
+            elif may_post() and _send(store, slack, kind, post, now):
+                sent += 1
+        except (sqlite3.Error, OSError):
+            raise  # the database is in trouble: the whole round stops, the tick reports it
+        except Exception:  # one post that cannot be made must not hold up the others
+            log.exception("%s post %s could not be made; it stays %s", post.kind, post.key, post.state)
     return sent
 
 
@@ -78,7 +89,12 @@ def _settle(store: Store, slack: Slack, kind: Kind, post: Post, now: datetime, w
     try:
         ts = _look_up(slack, post)
     except SlackFailure as failure:
-        log.warning("could not look up %s post %s yet (%s)", post.kind, post.key, failure.error)
+        if failure.final:  # the channel cannot be read (the bot left it, it was archived): neither posted to
+            log.warning("cannot look up %s post %s (%s); it failed", post.kind, post.key, failure.error)
+            if store.posts.move(post.key, "failed", states.post_sources("failed"), error=failure.error):
+                kind.failed(store, post, failure.error, now)
+        else:
+            log.warning("could not look up %s post %s yet (%s)", post.kind, post.key, failure.error)
         return
     if ts:
         _record_sent(store, kind, post, ts, now)
@@ -100,9 +116,15 @@ def _look_up(slack: Slack, post: Post) -> str | None:
 
 def _send(store: Store, slack: Slack, kind: Kind, post: Post, now: datetime) -> bool:
     message = kind.render(store, post)
-    if message is None:
-        store.posts.move(post.key, "failed", states.post_sources("failed"), error="gone")
+    if message is WAIT:
         return False
+    if message is None:  # what it was to show is gone (the session closed, the answer was deleted)
+        if store.posts.move(post.key, "failed", states.post_sources("failed"), error=GONE):
+            kind.failed(store, post, GONE, now)
+        return False
+    if message.thread_ts and message.thread_ts != post.thread_ts:
+        store.posts.set_thread(post.key, message.thread_ts)  # so a lost post is looked for in that thread
+        post = replace(post, thread_ts=message.thread_ts)
     if post.user_id and not post.channel.startswith("D"):
         try:  # a direct message goes to the D… channel (conversations.open is idempotent)
             post = replace(post, channel=slack.dm(post.user_id))

@@ -4,6 +4,7 @@ missed ones offered to the facilitators, reminders, closing, and the live tally 
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from datetime import datetime, timedelta
 
@@ -13,7 +14,7 @@ from bot.rules import states
 from bot.rules.schedule import MISS, due_action, iso, local, parse_iso, shifted
 from bot.services.directory import Directory
 from bot.services.linking import Linker
-from bot.services.outbox import Kind, Message, queue
+from bot.services.outbox import GONE, Kind, Message, queue
 from bot.webapi import Slack, SlackFailure
 from storage import Store
 from storage.records import Post, Prompt, Session
@@ -43,18 +44,26 @@ def queue_due(store: Store, people: Directory, linker: Linker, now: datetime, gr
         if store.prompts.move(prompt.id, "posting", states.prompt_sources("posting")):
             queue(store, Post(key=prompt_key(prompt.id), kind="prompt", session_id=session.id,
                               channel=session.channel, team_id=session.team_id))
+    for prompt in store.prompts.orphaned():  # moved to posting, then the process stopped before queueing it
+        session = store.sessions.get(prompt.session_id)
+        queue(store, Post(key=prompt_key(prompt.id), kind="prompt", session_id=session.id, channel=session.channel,
+                          team_id=session.team_id))
 
 
 def notify(store: Store, people: Directory, linker: Linker, session: Session, prompts: list[Prompt], reason: str,
            text: str) -> None:
-    """Queue a direct message to each facilitator about prompts that did not go out (with *Send nu* buttons)."""
+    """Queue a direct message to each facilitator about prompts that did not go out (with *Send nu* buttons):
+    one per occasion (callers notify once a prompt's state moved), so a prompt that fails again after *Send nu*
+    is told about again."""
+    occasion = secrets.token_hex(4)
     facilitators = people.facilitators(session)
     if not facilitators:
         log.warning("session %s has no facilitators to tell", session.id)
     ids = ",".join(str(p.id) for p in prompts)
     for user in facilitators:
-        queue(store, Post(key=f"notice:{reason}:{ids}:{linker.tag(user)}", kind="notice", session_id=session.id,
-                          channel=user, user_id=user, team_id=session.team_id, error=f"{reason}|{ids}|{text}"))
+        queue(store, Post(key=f"notice:{reason}:{ids}:{occasion}:{linker.tag(user)}", kind="notice",
+                          session_id=session.id, channel=user, user_id=user, team_id=session.team_id,
+                          error=f"{reason}|{ids}|{text}"))
 
 
 def render_notice(store: Store, post: Post) -> Message | None:
@@ -78,9 +87,10 @@ def prompt_sent(store: Store, post: Post, ts: str, now: datetime) -> None:
     """What follows a prompt's post: it is posted, its session runs, its anonymity mode is fixed."""
     prompt_id = int(post.key.split(":")[1])
     if store.prompts.move(prompt_id, "posted", states.prompt_sources("posted"), message_ts=ts, posted_at=iso(now)):
-        store.sessions.move(post.session_id, "running", ("scheduled",))
-        store.sessions.fix_anonymity(post.session_id)
         log.info("posted prompt %s of session %s", prompt_id, post.session_id)
+    # Both conditional, so running this again after a crash in between completes what the first run began.
+    store.sessions.move(post.session_id, "running", ("scheduled",))
+    store.sessions.fix_anonymity(post.session_id)
 
 
 def prompt_failed(people: Directory, linker: Linker):
@@ -90,7 +100,7 @@ def prompt_failed(people: Directory, linker: Linker):
         if found is None:
             return
         prompt, session = found
-        if store.prompts.move(prompt.id, "failed", states.prompt_sources("failed"), error=error):
+        if store.prompts.move(prompt.id, "failed", states.prompt_sources("failed"), error=error) and error != GONE:
             reason = t(session.language, REASONS.get(error, "reason.unavailable"))
             notify(store, people, linker, session, [prompt], "failed", t(
                 session.language, "facilitator.failed", title=session.title, channel=session.channel, reason=reason))
@@ -106,12 +116,10 @@ def post_now(store: Store, prompt: Prompt, now: datetime) -> str:
     """A facilitator's *Send nu* on a missed or failed prompt, or `/hvis send`: due now, posted by the next tick.
 
     Returns the catalog key of what to tell them. Clicking twice cannot post twice: only the tick posts."""
-    if prompt.state in ("missed", "failed"):
-        if store.prompts.move(prompt.id, "pending", states.prompt_sources("pending"), due_at=iso(now)):
-            return "facilitator.posting_now"
-    if prompt.state == "pending" and store.prompts.set_times(prompt.id, *shifted(
-            prompt.due_at, prompt.remind_at, prompt.close_at, now)):
-        return "facilitator.posting_now"
+    times = shifted(prompt.due_at, prompt.remind_at, prompt.close_at, now)
+    sources = ("pending", *states.prompt_sources("pending"))
+    if prompt.state in sources and store.prompts.set_times(prompt.id, *times, sources=sources):
+        return "facilitator.posting_now"  # its reminder and close move along, so it is not posted already closed
     return "facilitator.already_posted" if prompt.posted_at else "facilitator.already_waiting"
 
 

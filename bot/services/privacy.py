@@ -12,6 +12,8 @@ from pathlib import Path
 from bot.errors import BadInput, Refused
 from bot.rules import ids
 from bot.rules.schedule import iso
+from bot.services import summaries
+from bot.services.closing import refresh_wrapup
 from bot.services.directory import Directory
 from bot.services.linking import Linker
 from bot.webapi import Slack, SlackFailure
@@ -76,8 +78,9 @@ def forget(store: Store, linker: Linker, people: Directory, slack: Slack | None,
     for post in store.posts.exports_of(list(sessions_touched)):
         if post.state == "sent" and post.ts and not post.ts.startswith("files:"):
             report.export_files.append(_link(slack, post.channel, post.ts))
+    for session_id in sessions_touched:
+        summaries.answers_removed(store, session_id)
     if slack:
-        from bot.services.closing import refresh_wrapup  # closing builds on privacy's neighbours, not the reverse
         report.wrapups_updated = sum(refresh_wrapup(store, slack, people, s) for s in sessions_touched.values())
     if not _scrub(store):
         report.problems.append("the database's write-ahead log could not be emptied because another process was "
@@ -113,6 +116,7 @@ def delete_answer(store: Store, linker: Linker, user_id: str, reply_id: str) -> 
                                                                             reply.author))):
         raise Refused("mine.not_yours", session.language if session else None)
     store.replies.delete(reply.id)
+    summaries.answers_removed(store, reply.session_id)
     return reply
 
 
@@ -136,7 +140,7 @@ def backup(store: Store, target: Path) -> None:
 
 def check_export_target(out: Path, settings, force: bool) -> None:
     """Refuse to write an export over the database or the key store (ever), into a folder that cannot be
-    written, or over a file hvis did not write itself (unless --force)."""
+    written, or over a file with content hvis did not write itself (unless --force)."""
     target = out.expanduser().resolve()
     database = settings.db_path.expanduser().resolve()
     keys = settings.key_store_path.expanduser().resolve()
@@ -150,7 +154,7 @@ def check_export_target(out: Path, settings, force: bool) -> None:
         raise BadInput(f"{out.parent} is not a folder you may write to")
     if target.is_dir():
         raise BadInput(f"{out} is a folder; give a file name")
-    if target.exists() and not force:
+    if target.exists() and not force and target.stat().st_size > 0:  # an empty file (mktemp's) has nothing to lose
         store = Store(settings.db_path)
         recorded = store.written.digest(str(target)) if settings.db_path.exists() else None
         if recorded != _digest(target.read_bytes()):

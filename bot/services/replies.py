@@ -13,18 +13,20 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.blocks import messages
-from bot.errors import Refused
+from bot.errors import NotYet, Refused
 from bot.rules import anonymity
-from bot.rules.schedule import iso
+from bot.rules.schedule import iso, parse_iso
 from bot.rules.text import clean
+from bot.services import summaries
 from bot.services.directory import Directory
 from bot.services.linking import Linker
-from bot.services.outbox import Kind, Message, queue
+from bot.services.outbox import WAIT, Kind, Message, queue
 from storage import Store
 from storage.records import Post, Prompt, Reply, Session
 
 # Message subtypes that are a person's reply; all others (joins, topic changes, bot posts, …) are ignored.
 REPLY_SUBTYPES = (None, "thread_broadcast", "file_share")
+CLOCK_SKEW = 60  # seconds Slack's clock (a message's ts) may be behind ours
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ def thread_reply(store: Store, people: Directory, linker: Linker, event: dict, n
         return None
     found = store.prompts.by_message(channel, thread_ts)
     if found is None:
+        _unless_prompt_unsettled(store, channel, thread_ts)
         return None
     prompt, session = found
     role = people.role(user, event.get("user_team") or event.get("team"))
@@ -80,6 +83,17 @@ def thread_reply(store: Store, people: Directory, linker: Linker, event: dict, n
         return None
     return Stored(reply, session, user, new_person=not people.knows(user) and role != "external",
                   tell_button=session.anonymity in ("confidential", "anonymous") and not reply.late)
+
+
+def _unless_prompt_unsettled(store: Store, channel: str, thread_ts: str) -> None:
+    """A reply in a thread we do not know may be in a prompt's thread whose post timed out but landed: while
+    such a post is settled, a thread started after it began is delivered again later rather than dropped."""
+    started = store.prompts.being_posted(channel)
+    try:
+        if started and float(thread_ts) >= parse_iso(started).timestamp() - CLOCK_SKEW:
+            raise NotYet(f"prompt post in {channel} unsettled")
+    except ValueError:
+        return
 
 
 def edited(store: Store, people: Directory, linker: Linker, event: dict, now: datetime) -> Stored | None:
@@ -101,7 +115,9 @@ def deleted(store: Store, event: dict, team_id: str) -> bool:
     ts = event.get("deleted_ts") or (event.get("previous_message") or {}).get("ts")
     if not ts or not isinstance(event.get("channel"), str):
         return False
-    return store.replies.delete_message(team_id, event["channel"], str(ts))
+    session_id = store.replies.delete_message(team_id, event["channel"], str(ts))
+    summaries.answers_removed(store, session_id)
+    return session_id is not None
 
 
 def modal_answer(store: Store, people: Directory, linker: Linker, view: dict, user_id: str, now: datetime,
@@ -123,18 +139,25 @@ def modal_answer(store: Store, people: Directory, linker: Linker, view: dict, us
     # The choice made when the modal opened stands, even if the mode became stricter meanwhile.
     reply = new_reply(linker, session, prompt, user_id, people.role(user_id, user_team), text, "modal",
                       bool(meta.get("anonymous")), now, reply_id=reply_id)
-    if not store_reply(store, linker, reply, user_id):
-        return None
-    if prompt.kind == "open":  # vote and scale answers show up in the prompt's tally, never one by one
+    added = store_reply(store, linker, reply, user_id)
+    if prompt.kind == "open" and (added or store.replies.get(reply.id)):
+        # Queued also for a submission stored before (keyed, so once): if queueing failed then, it happens now.
+        # Vote and scale answers show up in the prompt's tally, never one by one.
         queue(store, Post(key=f"answer:{reply.id}", kind="answer", session_id=session.id, channel=session.channel,
-                          thread_ts=prompt.message_ts, team_id=session.team_id))
-    return reply
+                          team_id=session.team_id))
+    return reply if added else None
 
 
 def render_answer(store: Store, post: Post) -> Message | None:
+    """The answer in its prompt's thread: it waits while the prompt's own post is still being settled."""
     reply = store.replies.get(post.key.split(":", 1)[1])
-    session = store.sessions.get(post.session_id)
-    return Message(messages.answer_post(session, reply)) if reply and session else None
+    found = store.prompts.with_session(reply.prompt_id) if reply else None
+    if found is None:
+        return None
+    prompt, session = found
+    if not prompt.message_ts:
+        return WAIT
+    return Message(messages.answer_post(session, reply), thread_ts=prompt.message_ts)
 
 
 def answer_sent(store: Store, post: Post, ts: str, now: datetime) -> None:

@@ -13,6 +13,7 @@ from bot.rules import anonymity, ids, states
 from bot.rules.decks import Deck
 from bot.rules.schedule import check_start, check_timezone, iso, parse_iso, plan, shifted
 from bot.services.linking import Linker
+from bot.services.posting import post_now
 from storage import Store
 from storage.records import Prompt, Session
 
@@ -137,6 +138,16 @@ def next_prompt(store: Store, session: Session) -> Prompt:
         if prompt.state in ("pending", "missed", "failed"):
             return prompt
     raise Refused("session.nothing_left", session.language, title=session.title)
+
+
+def send_now(store: Store, session: Session, prompt: Prompt, now: datetime) -> tuple[str, list[Prompt]]:
+    """Post `prompt` now (the next tick does). A paused session is resumed the proper way first: what fell due
+    during the pause is offered, never dumped. Returns (catalog key for the facilitator, other prompts offered)."""
+    if session.state == "closed":
+        raise Refused("notice.closed", session.language, title=session.title)
+    overdue = resume_session(store, session, now) if session.state == "paused" else []
+    key = post_now(store, store.prompts.get(prompt.id), now)
+    return key, [p for p in overdue if p.id != prompt.id]
 
 
 def pause_session(store: Store, session: Session) -> None:

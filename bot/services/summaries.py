@@ -18,10 +18,15 @@ log = logging.getLogger(__name__)
 
 
 def session_summary(store: Store, session: Session, audience: str, people: Directory | None = None) -> Summary:
-    """Everything a report shows, computed from the stored records (themes stored at close, else found now)."""
+    """Everything a report shows, computed from the stored records (themes stored at close, else found now,
+    and kept if the session is closed)."""
     prompts = store.prompts.of(session.id)
     replies = store.replies.of_session(session.id)
-    found = store.themes.of(session.id) or find_themes(store, session, prompts, replies)
+    found = store.themes.of(session.id)
+    if not found:
+        found = find_themes(store, session, prompts, replies)
+        if session.state == "closed" and any(found.values()):
+            store.themes.save(session.id, found)
     names = people.names({r.user_id for r in replies if r.user_id}) if people else {}
     return summarize(session, prompts, replies, audience=audience, names=names,
                      turnout=Turnout(store.replies.turnout(session.id)), themes=found,
@@ -50,6 +55,15 @@ def keep_themes(store: Store, session: Session, embed_first: int = 96) -> None:
         embed_first -= done
     store.themes.save(session.id, find_themes(store, session, store.prompts.of(session.id),
                                               store.replies.of_session(session.id)))
+
+
+def answers_removed(store: Store, session_id: str | None) -> None:
+    """An answer of a closed session was deleted or forgotten: what was derived from it goes too (themes are
+    found again from what is left; the machine-written summary, which may quote it, is dropped)."""
+    session = store.sessions.get(session_id) if session_id else None
+    if session is not None and session.state == "closed":
+        store.themes.clear(session.id)
+        store.sessions.set_narrative(session.id, None)
 
 
 def embed_new(store: Store, batch: int = 16, session_id: str | None = None) -> int:

@@ -15,7 +15,7 @@ from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 
 from bot.clock import Clock
-from bot.errors import HvisError
+from bot.errors import HvisError, NotYet
 from bot.services.directory import Directory
 from bot.services.linking import Linker
 from bot.slack import listeners
@@ -99,8 +99,20 @@ class Inject(Middleware):
         if ours and team and team != ours:
             log.warning("ignored a request from another workspace (%s); this installation serves %s", team[:20], ours)
             return BoltResponse(status=200, body="")
+        actor = _actor(body)
+        if actor and not self.deps.people.knows(actor):  # before any role or permission check reads them
+            self.deps.people.learn(actor, quick=True)  # (not an event: this runs on a worker thread)
         req.context.update(self.parts)
         return next()
+
+
+def _actor(body: dict) -> str | None:
+    """Who ran a command, pressed a button or submitted a modal (events are learnt by their listeners)."""
+    if body.get("type") == "event_callback":
+        return None
+    user = body.get("user_id") if "command" in body else (body.get("user") or {}).get("id") if isinstance(
+        body.get("user"), dict) else None
+    return user if isinstance(user, str) and user else None
 
 
 def _on_error(error: Exception, body: dict, response: BoltResponse) -> BoltResponse:
@@ -112,6 +124,9 @@ def _on_error(error: Exception, body: dict, response: BoltResponse) -> BoltRespo
     if isinstance(error, HvisError):
         log.info("refused: %s", error)
         return BoltResponse(status=200, body="")
+    if isinstance(error, NotYet):
+        log.info("not ready for a %s request yet (%s); Slack will deliver it again", _kind(body), error)
+        return BoltResponse(status=500, body="")
     if isinstance(error, (sqlite3.Error, OSError)):
         log.error("could not store a %s request; Slack will deliver it again", _kind(body), exc_info=error)
         return BoltResponse(status=500, body="")

@@ -63,12 +63,11 @@ def post_now_action(ack: Ack, body: dict, context: BoltContext, respond: Respond
         prompt, session = sessions.prompt_of(store, value_of(body))
         if not context["people"].is_facilitator(user_of(body), session):
             raise Refused("notice.not_facilitator", session.language, title=session.title)
-        if session.state == "paused":
-            store.sessions.move(session.id, "running", ("paused",))
-        text = t(session.language, posting.post_now(store, prompt, context["clock"].now()), number=prompt.position)
+        answer = facilitation.sent_now(session, prompt, *sessions.send_now(store, session, prompt,
+                                                                            context["clock"].now()))
     except Refused as refusal:
-        text = refusal.text(lang)
-    context["later"](lambda: private(respond, text))
+        answer = messages.message(refusal.text(lang))
+    context["later"](lambda: tell(body, context, respond, answer))
 
 
 def test_prompt_action(body: dict, context: BoltContext, respond: Respond) -> None:
