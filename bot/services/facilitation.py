@@ -134,11 +134,7 @@ def _pause(command: Command, caller: Caller, parts: Parts) -> dict:
 def _resume(command: Command, caller: Caller, parts: Parts) -> dict:
     session = _session(command, caller, parts)
     overdue = sessions.resume_session(parts.store, session, parts.now)
-    text = t(session.language, "session.resumed", title=session.title)
-    if not overdue:
-        return messages.message(text)
-    return messages.facilitator_notice(session, overdue, text + " " + t(
-        session.language, "session.overdue", n=len(overdue), count=len(overdue)))
+    return _with_overdue(session, t(session.language, "session.resumed", title=session.title), overdue)
 
 
 def _send(command: Command, caller: Caller, parts: Parts) -> dict:
@@ -150,11 +146,15 @@ def _send(command: Command, caller: Caller, parts: Parts) -> dict:
 
 def sent_now(session: Session, prompt, key: str, offered: list) -> dict:
     """What a facilitator hears after *Send nu* or `/hvis send`, with what else fell due in a pause, if anything."""
-    text = t(session.language, key, number=prompt.position)
-    if not offered:
+    return _with_overdue(session, t(session.language, key, number=prompt.position), offered)
+
+
+def _with_overdue(session: Session, text: str, overdue: list) -> dict:
+    """`text`, and the prompts that fell due during a pause with a *Send nu* button each (if any)."""
+    if not overdue:
         return messages.message(text)
-    return messages.facilitator_notice(session, offered, text + " " + t(
-        session.language, "session.overdue", n=len(offered), count=len(offered)))
+    return messages.facilitator_notice(session, overdue, text + " " + t(
+        session.language, "session.overdue", n=len(overdue), count=len(overdue)))
 
 
 def _close(command: Command, caller: Caller, parts: Parts) -> dict:
