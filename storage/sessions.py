@@ -155,7 +155,8 @@ class Prompts:
         already, its ts not yet known here), or None. Remembered like `by_message`, on the same hot path."""
         return self.db.remembered(("prompt_being_posted", channel), lambda: self.db.one(
             "SELECT MIN(po.started_at) FROM prompts p JOIN sessions s ON s.id = p.session_id "
-            "JOIN posts po ON po.key = 'prompt:' || p.id WHERE p.state = 'posting' AND s.channel = ?",
+            "JOIN posts po ON po.key = 'prompt:' || p.id AND po.state = 'sending' WHERE p.state = 'posting' "
+            "AND s.channel = ?",
             [channel])[0])
 
     def _joined(self, where: str, params: list, facilitators: bool = True) -> tuple[Prompt, Session] | None:
