@@ -74,11 +74,10 @@ def _plan(store: Store, linker, deck, start: datetime, channel: str, now: dateti
     return prompts
 
 
-def _post(store: Store, prompt, at: datetime) -> str:
+def _post(store: Store, prompt, at: datetime) -> None:
     ts = f"{at.timestamp():.0f}.{prompt.id % 1_000_000:06d}"
     store.prompts.move(prompt.id, "posting", states.prompt_sources("posting"))
     store.prompts.move(prompt.id, "posted", states.prompt_sources("posted"), message_ts=ts, posted_at=iso(at))
-    return ts
 
 
 def _hold(store: Store, prompts: list, channel: str, start: datetime, replies_per_prompt: int) -> int:

@@ -21,8 +21,8 @@ from storage import Store
 from storage.keys import KeyStore
 
 
-def _store(folder: Path, name: str, api_url: str, bot_token: str, threads: int = 8):
-    settings = bot_settings(api_url, bot_token, folder / f"{name}.db", threads)
+def _store(folder: Path, name: str, api_url: str, bot_token: str):
+    settings = bot_settings(api_url, bot_token, folder / f"{name}.db", 8)
     return settings, Store(settings.db_path).migrate(), Linker(KeyStore(settings.key_store_path))
 
 
@@ -44,11 +44,7 @@ def measure_tick(folder: Path, slack: SlackStandIn, prompts: int, replies_per_pr
         ticker = bot.ticker
         for _ in range(10):  # the first ticks read the directory again and warm SQLite's page cache
             ticker.tick()
-        whole = []
-        for _ in range(ticks):
-            started = time.perf_counter()
-            ticker.tick()
-            whole.append(time.perf_counter() - started)
+        whole = _timed(ticker.tick, ticks)
         steps = {"lease": _timed(lambda: ticker.keep(), ticks)}
         at = bot.clock.now()
         for step in ticker.steps:

@@ -28,7 +28,6 @@ from pathlib import Path
 from benchmarks import proc
 from benchmarks.workspace import CHANNEL, DECK, FACILITATOR, SECRET, TEAM, bot_settings
 
-KINDS = ("floor", "sqlite", "hvis")
 EVENTS_TABLE = ("CREATE TABLE IF NOT EXISTS events (event_id TEXT PRIMARY KEY, channel TEXT, ts TEXT, "
                 "user TEXT, text TEXT, received_at REAL)")
 

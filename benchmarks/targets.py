@@ -29,10 +29,10 @@ def ratio(report: dict, key: str, over: str, concurrency: int = HEADLINE) -> flo
     return round(mine[key] / theirs[key], 3) if mine and theirs and theirs[key] else None
 
 
-def _hvis(key: str, combine=max) -> Callable[[dict], float | None]:
+def _hvis(key: str) -> Callable[[dict], float | None]:
     def figure(report: dict) -> float | None:
         rows = [r for r in (report.get("edge") or {}).get("rows", []) if r["server"] == "hvis"]
-        return combine(r[key] for r in rows) if rows else None
+        return max(r[key] for r in rows) if rows else None
     return figure
 
 

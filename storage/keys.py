@@ -35,9 +35,6 @@ class KeyStore:
         self._data: dict = {}
         self._checked_at = float("-inf")
 
-    def exists(self) -> bool:
-        return self.path.is_file()
-
     def master(self) -> bytes:
         """The master key, created on first use."""
         key = self._read().get("master") or self._read(fresh=True).get("master")

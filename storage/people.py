@@ -36,9 +36,6 @@ class People:
         return [_person(row) for row in self.db.rows(f"SELECT {', '.join(_COLUMNS)} FROM people WHERE team_id = ?",
                                                       [team_id])]
 
-    def count(self, team_id: str) -> int:
-        return self.db.one("SELECT COUNT(*) FROM people WHERE team_id = ?", [team_id])[0]
-
     def set_role(self, team_id: str, user_id: str, role: str | None) -> None:
         """A facilitator's `/hvis rolle`: the role this person's future replies are tagged with."""
         with self.db.write() as conn:
@@ -59,9 +56,6 @@ class Forgotten:
     def add(self, person: str) -> None:
         with self.db.write() as conn:
             conn.execute("INSERT OR IGNORE INTO forgotten (person) VALUES (?)", [person])
-
-    def has(self, person: str) -> bool:
-        return self.db.one("SELECT 1 FROM forgotten WHERE person = ?", [person]) is not None
 
 
 class Leases:

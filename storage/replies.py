@@ -109,10 +109,6 @@ class Replies:
         with self.db.write() as conn:
             conn.execute("UPDATE replies SET ts = ? WHERE id = ?", [ts, reply_id])
 
-    def set_role(self, reply_id: str, role: str) -> None:
-        with self.db.write() as conn:
-            conn.execute("UPDATE replies SET role = ? WHERE id = ?", [role, reply_id])
-
     def turnout(self, session_id: str) -> dict[str, int]:
         """Anonymous people per role (distinct within the session, unlinkable to their answers)."""
         return dict(self.db.all("SELECT role, COUNT(*) FROM anonymous_people WHERE session_id = ? GROUP BY role",

@@ -94,11 +94,6 @@ class Sessions:
         row = self.db.one("SELECT narrative FROM sessions WHERE id = ?", [session_id])
         return row[0] if row else None
 
-    def add_facilitator(self, session_id: str, team_id: str, user_id: str) -> None:
-        with self.db.write() as conn:
-            conn.execute("INSERT OR IGNORE INTO session_facilitators (team_id, session_id, user_id) VALUES (?, ?, ?)",
-                         [team_id, session_id, user_id])
-
     def forget_facilitator(self, user_id: str) -> None:
         with self.db.write() as conn:
             conn.execute("DELETE FROM session_facilitators WHERE user_id = ?", [user_id])

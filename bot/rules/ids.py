@@ -7,7 +7,6 @@ import re
 USER = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 USER_GROUP = re.compile(r"^S[A-Z0-9]{2,20}$")
 CHANNEL = re.compile(r"^[CG][A-Z0-9]{2,20}$")
-SESSION = re.compile(r"^[0-9a-f]{8}$")
 
 
 def is_user(value: str) -> bool:

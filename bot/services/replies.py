@@ -14,6 +14,7 @@ from datetime import datetime
 
 from bot.blocks import messages
 from bot.errors import NotYet, Refused
+from bot.i18n import t
 from bot.rules import anonymity
 from bot.rules.schedule import iso, parse_iso
 from bot.rules.text import clean
@@ -36,7 +37,6 @@ class Stored:
     reply: Reply
     session: Session
     user_id: str
-    new_person: bool      # the author is not in the directory yet: read them from Slack, then fix the role
     tell_button: bool     # a thread reply in a mode where the answer button keeps people anonymous
 
 
@@ -81,8 +81,18 @@ def thread_reply(store: Store, people: Directory, linker: Linker, event: dict, n
                       False, now, ts=ts, edit_ts=edit_ts)
     if not store_reply(store, linker, reply, user):
         return None
-    return Stored(reply, session, user, new_person=not people.knows(user) and role != "external",
+    return Stored(reply, session, user,
                   tell_button=session.anonymity in ("confidential", "anonymous") and not reply.late)
+
+
+def button_notice(store: Store, linker: Linker, stored: Stored) -> dict | None:
+    """Once per session and person: a thread reply shows your name; the button keeps you anonymous."""
+    session = stored.session
+    person = linker.of(session.id, "notice", stored.user_id)
+    if person is None or not store.notices.first(session.id, person, "use_button"):
+        return None
+    key = "button.answer_anonymously" if session.anonymity == "anonymous" else "button.answer_confidential"
+    return messages.message(t(session.language, "notice.use_button", button=t(session.language, key)))
 
 
 def _unless_prompt_unsettled(store: Store, channel: str, thread_ts: str) -> None:

@@ -38,14 +38,9 @@ def message_event(event: dict, context: BoltContext) -> None:
 
 
 def _tell_about_button(store, slack, linker, stored: replies.Stored) -> None:
-    """Once per session and person: a thread reply shows your name; the button keeps you anonymous."""
-    session = stored.session
-    person = linker.of(session.id, "notice", stored.user_id)
-    if person is None or not store.notices.first(session.id, person, "use_button"):
-        return
-    key = "button.answer_anonymously" if session.anonymity == "anonymous" else "button.answer_confidential"
-    slack.ephemeral(session.channel, stored.user_id, messages.message(
-        t(session.language, "notice.use_button", button=t(session.language, key))))
+    notice = replies.button_notice(store, linker, stored)
+    if notice:
+        slack.ephemeral(stored.session.channel, stored.user_id, notice)
 
 
 def reaction_added_event(event: dict, context: BoltContext) -> None:
