@@ -11,6 +11,7 @@ from datetime import timedelta
 from bot import __version__, scheduling
 from bot.clock import Clock
 from bot.errors import BadInput
+from bot.rules import states
 from bot.services.directory import Directory
 from bot.services.linking import Linker
 from bot.slack.app import Deps, Later, create_app
@@ -71,7 +72,7 @@ class Bot:
 
     def _check_secrets(self) -> None:
         """Sessions not yet closed need their linking secret; a lost key store gets new ones (said plainly)."""
-        for session in self.store.sessions.list(states=("scheduled", "running", "paused")):
+        for session in self.store.sessions.list(states=states.LIVE_SESSION_STATES):
             if self.keys.session(session.id) is None:
                 log.warning("session %s had no linking secret in %s; a new one is made, so one-vote-per-person "
                             "cannot recognise votes given before", session.id, self.keys.path)

@@ -8,6 +8,7 @@ from typing import Sequence
 from bot.blocks import actions, button, confirm, context, divider, header, section
 from bot.blocks.modals import mine_blocks
 from bot.i18n import clock, date, t
+from bot.rules import states
 from bot.rules.schedule import local
 from bot.rules.text import escape
 from storage.records import Prompt, Reply, Session
@@ -50,9 +51,9 @@ def _card(lang: str, card: Card) -> list[dict]:
         when = clock(lang, local(card.next_prompt.due_at, session.timezone))
         lines.append(t(lang, "home.next", number=card.next_prompt.position, total=card.total_prompts, time=when))
     buttons = [button(t(lang, "button.plan"), "home_plan", session.id)]
-    if session.state in ("scheduled",):
+    if session.state == "scheduled":
         buttons.append(button(t(lang, "button.start"), "home_start", session.id, "primary"))
-    if session.state in ("scheduled", "running"):
+    if session.state in states.session_sources("paused"):
         buttons.append(button(t(lang, "button.pause"), "home_pause", session.id))
     if session.state == "paused":
         buttons.append(button(t(lang, "button.resume"), "home_resume", session.id, "primary"))

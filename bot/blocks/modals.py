@@ -8,7 +8,7 @@ from typing import Sequence
 
 from bot.blocks import actions, button, confirm, context, divider, option, plain, section
 from bot.i18n import clock, date, t
-from bot.rules import anonymity
+from bot.rules import anonymity, states
 from bot.rules.schedule import local
 from bot.rules.text import escape, shorten
 from storage.records import Prompt, Reply, Session
@@ -130,7 +130,7 @@ def plan(session: Session, prompts: Sequence[Prompt]) -> dict:
     for prompt in prompts[:30]:
         when = clock(lang, local(prompt.due_at, session.timezone))
         text = f"`{when}`  *{prompt.position}.* {escape(shorten(prompt.text, 150))}"
-        if prompt.state in ("pending", "missed"):
+        if prompt.state in states.EDITABLE_PROMPT_STATES:
             blocks.append(section(text))
             blocks.append(actions(
                 button(t(lang, "plan.edit"), "plan_edit", str(prompt.id)),

@@ -30,6 +30,8 @@ POST_MOVES: dict[str, tuple[str, ...]] = {
 }
 # A prompt in these states can still be edited, moved or removed in the plan.
 EDITABLE_PROMPT_STATES = ("pending", "missed")
+# A prompt in these states is not out yet: *Send nu* or `/hvis send` may post it now.
+UNSENT_PROMPT_STATES = ("pending", *PROMPT_MOVES["pending"])
 # Sessions whose prompts the tick looks after.
 LIVE_SESSION_STATES = ("scheduled", "running", "paused")
 

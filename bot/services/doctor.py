@@ -12,6 +12,7 @@ from pathlib import Path
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.rules import states
 from bot.webapi import Slack, SlackFailure, build_clients, classify
 from storage import Store
 from storage.keys import KeyError_, KeyStore
@@ -98,7 +99,7 @@ def _database(settings) -> list[Check]:
         store = Store(path).migrate()
         with store.db.write() as conn:
             conn.execute("CREATE TEMP TABLE IF NOT EXISTS doctor_probe (x)")
-        live = store.sessions.list(states=("scheduled", "running", "paused"))
+        live = store.sessions.list(states=states.LIVE_SESSION_STATES)
         store.close()
     except (OSError, sqlite3.Error) as exc:
         return [Check(False, f"database {path} cannot be used ({exc})",
@@ -125,7 +126,7 @@ def _database(settings) -> list[Check]:
 def _channels(settings) -> list[Check]:
     writer, reader = build_clients(settings.bot_token, settings.api_url, min(settings.slack_timeout, 10))
     slack, checks = Slack(writer, reader), []
-    for session in Store(settings.db_path).sessions.list(states=("scheduled", "running", "paused")):
+    for session in Store(settings.db_path).sessions.list(states=states.LIVE_SESSION_STATES):
         try:
             channel = slack.channel(session.channel)
         except SlackFailure as failure:

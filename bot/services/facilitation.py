@@ -15,7 +15,7 @@ from bot import exports
 from bot.blocks import messages, modals, section
 from bot.errors import BadInput, HvisError, Refused
 from bot.i18n import t
-from bot.rules import decks, ids
+from bot.rules import decks, ids, states
 from bot.rules.commands import FACILITATOR_ONLY, Command
 from bot.rules.schedule import from_pickers
 from bot.services import privacy, sessions, summaries
@@ -75,11 +75,11 @@ def _session(command: Command, caller: Caller, parts: Parts) -> Session:
         if session is None:
             raise Refused("session.unknown", caller.language, id=wanted[:40])
     else:
-        live = parts.store.sessions.list(states=("scheduled", "running", "paused"), channel=caller.channel)
+        live = parts.store.sessions.list(states=states.LIVE_SESSION_STATES, channel=caller.channel)
         mine = [s for s in live if parts.people.is_facilitator(caller.user, s)]
         if len(mine) != 1:
             ids_ = ", ".join(f"`{s.id}` ({s.title})" for s in parts.store.sessions.list(
-                states=("scheduled", "running", "paused")) if parts.people.is_facilitator(caller.user, s))
+                states=states.LIVE_SESSION_STATES) if parts.people.is_facilitator(caller.user, s))
             raise Refused("session.which", caller.language, sessions=ids_ or "–")
         session = mine[0]
     if not parts.people.is_facilitator(caller.user, session):
@@ -87,11 +87,15 @@ def _session(command: Command, caller: Caller, parts: Parts) -> Session:
     return session
 
 
+def _facilitates(caller: Caller, parts: Parts) -> bool:
+    """May the caller plan sessions, or do they facilitate one that is not over?"""
+    return parts.people.is_facilitator(caller.user) or any(
+        parts.people.is_facilitator(caller.user, s) for s in parts.store.sessions.list(states=states.LIVE_SESSION_STATES))
+
+
 def _help(command: Command, caller: Caller, parts: Parts) -> dict:
     lang = "en" if command.english else caller.language
-    facilitator = parts.people.is_facilitator(caller.user) or any(
-        parts.people.is_facilitator(caller.user, s) for s in parts.store.sessions.list(states=("scheduled", "running", "paused")))
-    text = t(lang, "help.participant") + ("\n\n" + t(lang, "help.facilitator") if facilitator else "")
+    text = t(lang, "help.participant") + ("\n\n" + t(lang, "help.facilitator") if _facilitates(caller, parts) else "")
     return messages.message(text)
 
 
@@ -215,8 +219,7 @@ _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 def _role(command: Command, caller: Caller, parts: Parts) -> dict:
     """`/hvis rolle @person politiker`: the role this person's replies are tagged with from now on."""
     lang = "en" if command.english else caller.language
-    if not (parts.people.is_facilitator(caller.user) or any(
-            parts.people.is_facilitator(caller.user, s) for s in parts.store.sessions.list(states=("scheduled", "running", "paused")))):
+    if not _facilitates(caller, parts):
         raise Refused("notice.not_facilitator_any", lang)
     if len(command.args) != 2:
         raise Refused("role.usage", lang)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.blocks.home import Card, home
-from bot.rules import anonymity
+from bot.rules import anonymity, states
 from bot.rules.schedule import iso
 from bot.services import privacy
 from bot.services.directory import Directory
@@ -25,7 +25,7 @@ def cards(store: Store, people: Directory, user_id: str, now: datetime) -> list[
             continue
         prompts = store.prompts.of(session.id)
         replies = store.replies.of_session(session.id)
-        upcoming = [p for p in prompts if p.state in ("pending", "missed", "failed")]
+        upcoming = [p for p in prompts if p.state in states.UNSENT_PROMPT_STATES]
         found.append(Card(session, upcoming[0] if upcoming else None, len(replies),
                           anonymity.participants({r.user_id for r in replies if r.user_id},
                                                  sum(store.replies.turnout(session.id).values())),

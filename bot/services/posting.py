@@ -117,8 +117,8 @@ def post_now(store: Store, prompt: Prompt, now: datetime) -> str:
 
     Returns the catalog key of what to tell them. Clicking twice cannot post twice: only the tick posts."""
     times = shifted(prompt.due_at, prompt.remind_at, prompt.close_at, now)
-    sources = ("pending", *states.prompt_sources("pending"))
-    if prompt.state in sources and store.prompts.set_times(prompt.id, *times, sources=sources):
+    if prompt.state in states.UNSENT_PROMPT_STATES and store.prompts.set_times(
+            prompt.id, *times, sources=states.UNSENT_PROMPT_STATES):
         return "facilitator.posting_now"  # its reminder and close move along, so it is not posted already closed
     return "facilitator.already_posted" if prompt.posted_at else "facilitator.already_waiting"
 

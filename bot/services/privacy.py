@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.errors import BadInput, Refused
-from bot.rules import ids
+from bot.rules import ids, states
 from bot.rules.schedule import iso
 from bot.services import summaries
 from bot.services.closing import refresh_wrapup
@@ -39,7 +39,7 @@ class Forgotten:
 def mine(store: Store, linker: Linker, user_id: str) -> list[tuple[Session, Reply]]:
     """A person's answers the bot can still tell are theirs: named ones, and anonymous ones in running sessions."""
     found = [(store.sessions.get(r.session_id), r) for r in store.replies.of_user(user_id)]
-    for session in store.sessions.list(states=("scheduled", "running", "paused")):
+    for session in store.sessions.list(states=states.LIVE_SESSION_STATES):
         found += [(session, r) for r in store.replies.anonymous_of_session(session.id)
                   if linker.wrote(session.id, user_id, r.id, r.author)]
     return sorted(found, key=lambda pair: pair[1].created_at)

@@ -135,7 +135,7 @@ def next_prompt(store: Store, session: Session) -> Prompt:
     if session.state == "closed":
         raise Refused("notice.closed", session.language, title=session.title)
     for prompt in store.prompts.of(session.id):
-        if prompt.state in ("pending", "missed", "failed"):
+        if prompt.state in states.UNSENT_PROMPT_STATES:
             return prompt
     raise Refused("session.nothing_left", session.language, title=session.title)
 
