@@ -19,8 +19,9 @@ from zoneinfo import ZoneInfo
 from bot import exports
 from bot.clock import ScaledClock
 from bot.config import Settings
+from bot.rules.schedule import local
 from bot.runtime import Bot
-from bot.services import summaries
+from bot.services import closing, summaries
 from bot.services.directory import Directory
 from standin import SlackStandIn
 from storage.records import Prompt
@@ -96,7 +97,7 @@ def _rehearse(bot: Bot, stub: SlackStandIn, script: dict, people: dict, clock: S
     _wait(lambda: store.sessions.get(session.id).state == "closed", "the session to close after its last round",
           timeout=600)
     say("\nThe last round ended and the session closed itself.")
-    _wait(lambda: store.posts.get(f"wrapup:{session.id}") and store.posts.get(f"wrapup:{session.id}").state == "sent"
+    _wait(lambda: (wrapup := store.posts.get(closing.wrapup_key(session.id))) and wrapup.state == "sent"
           and len(stub.files) >= 4, "the wrap-up and the facilitator's files", timeout=60)
     closed = store.sessions.get(session.id)
     names = Directory(store, None, closed.team_id)
@@ -173,7 +174,7 @@ def _wait_until_posted(bot: Bot, prompt: Prompt) -> Prompt:
 
 
 def _local(moment: str) -> datetime:
-    return datetime.fromisoformat(moment).astimezone(ZONE)
+    return local(moment, ZONE.key)
 
 
 def _wait(condition, what: str, timeout: float = 30.0):

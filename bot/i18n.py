@@ -59,8 +59,7 @@ def t(language: str, key: str, **values: object) -> str:
 
 def decimal(language: str, value: float, digits: int = 1) -> str:
     """A decimal number as the language writes it: `3,7` in Danish, `3.7` in English."""
-    text = f"{value:.{digits}f}"
-    return text.replace(".", ",") if language == "da" else text
+    return f"{value:.{digits}f}".replace(".", t(language, "number.decimal"))
 
 
 def clock(language: str, moment: datetime) -> str:

@@ -313,6 +313,11 @@ class Connection:
             partial.unlink(missing_ok=True)
 
 
+def placeholders(values: Sequence[Any]) -> str:
+    """The placeholders of an `IN (...)` or `VALUES (...)` list for `values`."""
+    return ",".join("?" * len(values))
+
+
 def _create_private(path: Path) -> None:
     """Create the database file readable by its owner only; SQLite gives the WAL and SHM files the same mode."""
     if path.exists():

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from storage.connection import Connection
+from storage.connection import Connection, placeholders
 from storage.records import Post
 
 _COLUMNS = [f.name for f in fields(Post)]
-
-
-def _in(values: tuple[str, ...]) -> str:
-    return ",".join("?" * len(values))
 
 
 class Posts:
@@ -24,7 +20,7 @@ class Posts:
         """Queue a post; False if one with the same key exists (it is never queued twice)."""
         row = {c: getattr(post, c) for c in _COLUMNS}
         with self.db.write() as conn:
-            return conn.execute(f"INSERT OR IGNORE INTO posts ({', '.join(row)}) VALUES ({_in(tuple(row))})",
+            return conn.execute(f"INSERT OR IGNORE INTO posts ({', '.join(row)}) VALUES ({placeholders(tuple(row))})",
                                 list(row.values())).rowcount == 1
 
     def get(self, key: str) -> Post | None:
@@ -43,7 +39,7 @@ class Posts:
 
     def exports_of(self, session_ids: list[str]) -> list[Post]:
         """The export files sent to facilitators of these sessions."""
-        return self._select(f"kind = 'export' AND session_id IN ({_in(tuple(session_ids))})", session_ids) \
+        return self._select(f"kind = 'export' AND session_id IN ({placeholders(tuple(session_ids))})", session_ids) \
             if session_ids else []
 
     def _select(self, where: str, params: list) -> list[Post]:
@@ -55,14 +51,14 @@ class Posts:
         with self.db.write() as conn:
             return conn.execute(
                 f"UPDATE posts SET state = ?, ts = COALESCE(?, ts), error = ?, started_at = COALESCE(?, started_at), "
-                f"attempts = attempts + ? WHERE key = ? AND state IN ({_in(sources)})",
+                f"attempts = attempts + ? WHERE key = ? AND state IN ({placeholders(sources)})",
                 [to, ts, error, started_at, int(attempt), key, *sources]).rowcount == 1
 
     def requeue(self, key: str, sources: tuple[str, ...]) -> bool:
         """Queue a post again with a fresh budget of attempts (a facilitator asked for it)."""
         with self.db.write() as conn:
             return conn.execute(f"UPDATE posts SET state = 'queued', attempts = 0, error = NULL, started_at = NULL "
-                                f"WHERE key = ? AND state IN ({_in(sources)})", [key, *sources]).rowcount == 1
+                                f"WHERE key = ? AND state IN ({placeholders(sources)})", [key, *sources]).rowcount == 1
 
     def note(self, key: str, ts: str) -> None:
         """Record what identifies a post in flight before its outcome is known (the file ids of an upload)."""

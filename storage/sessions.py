@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import fields, replace
 
-from storage.connection import Connection
+from storage.connection import Connection, placeholders
 from storage.records import Prompt, Session
 
 _SESSION_COLUMNS = [f.name for f in fields(Session) if f.name != "facilitators"]
@@ -14,10 +14,6 @@ _PROMPT_SELECT = ", ".join(f"p.{c}" for c in _PROMPT_COLUMNS)
 _SESSION_SELECT = ", ".join(f"s.{c}" for c in _SESSION_COLUMNS)
 _FACILITATORS = ("(SELECT group_concat(user_id, ' ') FROM (SELECT user_id FROM session_facilitators f "
                  "WHERE f.session_id = s.id ORDER BY user_id))")
-
-
-def _in(values: tuple[str, ...]) -> str:
-    return ",".join("?" * len(values))
 
 
 class Sessions:
@@ -31,7 +27,8 @@ class Sessions:
         stored: list[Prompt] = []
         with self.db.write() as conn:
             row = {c: getattr(session, c) for c in _SESSION_COLUMNS}
-            conn.execute(f"INSERT INTO sessions ({', '.join(row)}) VALUES ({_in(tuple(row))})", list(row.values()))
+            conn.execute(f"INSERT INTO sessions ({', '.join(row)}) VALUES ({placeholders(tuple(row))})",
+                         list(row.values()))
             conn.executemany("INSERT INTO session_facilitators (team_id, session_id, user_id) VALUES (?, ?, ?)",
                              [(session.team_id, session.id, user) for user in session.facilitators])
             for prompt in prompts:
@@ -46,7 +43,7 @@ class Sessions:
         """Sessions, oldest start first, optionally only in `states` and in `channel`."""
         where, params = ["1=1"], []
         if states:
-            where.append(f"s.state IN ({_in(states)})")
+            where.append(f"s.state IN ({placeholders(states)})")
             params += list(states)
         if channel:
             where.append("s.channel = ?")
@@ -67,8 +64,8 @@ class Sessions:
         closed_at = ", closed_at = ?" if to == "closed" else ""
         params = [to] + ([at] if to == "closed" else []) + [session_id, *sources]
         with self.db.write() as conn:
-            return conn.execute(f"UPDATE sessions SET state = ?{closed_at} WHERE id = ? AND state IN ({_in(sources)})",
-                                params).rowcount == 1
+            return conn.execute(f"UPDATE sessions SET state = ?{closed_at} WHERE id = ? "
+                                f"AND state IN ({placeholders(sources)})", params).rowcount == 1
 
     def fix_anonymity(self, session_id: str) -> None:
         """The first prompt is out: from now on the mode may only become stricter."""
@@ -102,7 +99,7 @@ class Sessions:
     def delete(self, session_id: str, states: tuple[str, ...]) -> bool:
         """Remove a session with everything in it, only while it is in one of `states`."""
         with self.db.write() as conn:
-            return conn.execute(f"DELETE FROM sessions WHERE id = ? AND state IN ({_in(states)})",
+            return conn.execute(f"DELETE FROM sessions WHERE id = ? AND state IN ({placeholders(states)})",
                                 [session_id, *states]).rowcount == 1
 
     def adopt(self, team_id: str) -> int:
@@ -207,7 +204,7 @@ class Prompts:
             return conn.execute(
                 f"UPDATE prompts SET state = ?, message_ts = COALESCE(?, message_ts), "
                 f"posted_at = COALESCE(?, posted_at), error = ?, due_at = COALESCE(?, due_at) "
-                f"WHERE id = ? AND state IN ({_in(sources)})",
+                f"WHERE id = ? AND state IN ({placeholders(sources)})",
                 [to, message_ts, posted_at, error, due_at, prompt_id, *sources]).rowcount == 1
 
     def set_times(self, prompt_id: int, due_at: str, remind_at: str | None, close_at: str | None,
@@ -215,7 +212,7 @@ class Prompts:
         """Move a prompt that is not yet out to new times."""
         with self.db.write() as conn:
             return conn.execute(f"UPDATE prompts SET due_at = ?, remind_at = ?, close_at = ?, state = 'pending' "
-                                f"WHERE id = ? AND state IN ({_in(sources)})",
+                                f"WHERE id = ? AND state IN ({placeholders(sources)})",
                                 [due_at, remind_at, close_at, prompt_id, *sources]).rowcount == 1
 
     def edit(self, prompt_id: int, editable: tuple[str, ...], *, text: str, due_at: str, remind_at: str | None,
@@ -224,7 +221,7 @@ class Prompts:
         with self.db.write() as conn:
             return conn.execute(
                 f"UPDATE prompts SET text = ?, due_at = ?, remind_at = ?, close_at = ?, state = 'pending' "
-                f"WHERE id = ? AND state IN ({_in(editable)})",
+                f"WHERE id = ? AND state IN ({placeholders(editable)})",
                 [text, due_at, remind_at, close_at, prompt_id, *editable]).rowcount == 1
 
     def add(self, prompt: Prompt) -> Prompt:
@@ -237,14 +234,14 @@ class Prompts:
 
     def remove(self, prompt_id: int, editable: tuple[str, ...]) -> bool:
         with self.db.write() as conn:
-            return conn.execute(f"DELETE FROM prompts WHERE id = ? AND state IN ({_in(editable)})",
+            return conn.execute(f"DELETE FROM prompts WHERE id = ? AND state IN ({placeholders(editable)})",
                                 [prompt_id, *editable]).rowcount == 1
 
 
 def _insert_prompt(conn, prompt: Prompt) -> int:
     row = {c: getattr(prompt, c) for c in _PROMPT_COLUMNS if c != "id"}
     row["options"], row["scale_labels"] = json.dumps(list(prompt.options)), json.dumps(list(prompt.scale_labels))
-    return conn.execute(f"INSERT INTO prompts ({', '.join(row)}) VALUES ({_in(tuple(row))})",
+    return conn.execute(f"INSERT INTO prompts ({', '.join(row)}) VALUES ({placeholders(tuple(row))})",
                         list(row.values())).lastrowid
 
 

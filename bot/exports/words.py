@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Mapping
-from zoneinfo import ZoneInfo
 
 from bot.i18n import catalog, clock, date, t
-from bot.rules import anonymity
+from bot.rules import anonymity, schedule
 from bot.rules.summary import UNKNOWN_ROLE, Answer, Summary
 from storage.records import Session
 
@@ -63,10 +62,7 @@ def marks(lang: str, answer: Answer) -> list[str]:
 
 def local(session: Session, iso: str) -> datetime:
     """A stored UTC time in the session's time zone (DST-correct)."""
-    moment = datetime.fromisoformat(iso)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(ZoneInfo(session.timezone))
+    return schedule.local(iso, session.timezone)
 
 
 def moment(lang: str, when: datetime) -> str:

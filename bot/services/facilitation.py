@@ -240,9 +240,7 @@ HANDLERS = {"help": _help, "new": _new, "plan": _plan, "start": _start, "pause":
 
 def home_action(action: str, session_id: str, caller: Caller, parts: Parts) -> dict | None:
     """An App Home button: the same actions as the subcommands, for the session the button belongs to."""
-    name = {"home_plan": "plan", "home_start": "start", "home_pause": "pause", "home_resume": "resume",
-            "home_send": "send", "home_close": "close", "home_summary": "summary", "home_export": "export"}[action]
-    return run(Command(name, (session_id,), False), caller, parts)
+    return run(Command(action.removeprefix("home_"), (session_id,), False), caller, parts)
 
 
 # ---- the planning modal ---------------------------------------------------------------------------

@@ -91,8 +91,7 @@ def _settle(store: Store, slack: Slack, kind: Kind, post: Post, now: datetime, w
     except SlackFailure as failure:
         if failure.final:  # the channel cannot be read (the bot left it, it was archived): neither posted to
             log.warning("cannot look up %s post %s (%s); it failed", post.kind, post.key, failure.error)
-            if store.posts.move(post.key, "failed", states.post_sources("failed"), error=failure.error):
-                kind.failed(store, post, failure.error, now)
+            _fail(store, kind, post, failure.error, now)
         else:
             log.warning("could not look up %s post %s yet (%s)", post.kind, post.key, failure.error)
         return
@@ -100,8 +99,7 @@ def _settle(store: Store, slack: Slack, kind: Kind, post: Post, now: datetime, w
         _record_sent(store, kind, post, ts, now)
         return
     if post.attempts >= MAX_ATTEMPTS:  # every attempt ended unknown and none reached Slack: give up, say so
-        if store.posts.move(post.key, "failed", states.post_sources("failed"), error=post.error or "no answer"):
-            kind.failed(store, post, post.error or "no answer", now)
+        _fail(store, kind, post, post.error or "no answer", now)
         return
     store.posts.move(post.key, "queued", states.post_sources("queued"))
 
@@ -119,8 +117,7 @@ def _send(store: Store, slack: Slack, kind: Kind, post: Post, now: datetime) -> 
     if message is WAIT:
         return False
     if message is None:  # what it was to show is gone (the session closed, the answer was deleted)
-        if store.posts.move(post.key, "failed", states.post_sources("failed"), error=GONE):
-            kind.failed(store, post, GONE, now)
+        _fail(store, kind, post, GONE, now)
         return False
     if message.thread_ts and message.thread_ts != post.thread_ts:
         store.posts.set_thread(post.key, message.thread_ts)  # so a lost post is looked for in that thread
@@ -167,12 +164,17 @@ def _post(store: Store, slack: Slack, post: Post, message: Message) -> str:
         return "files:" + ",".join(file_ids)
 
 
+def _fail(store: Store, kind: Kind, post: Post, error: str, now: datetime) -> None:
+    """Give a post up for good (once), and let its kind say what follows."""
+    if store.posts.move(post.key, "failed", states.post_sources("failed"), error=error):
+        kind.failed(store, post, error, now)
+
+
 def _refused(store: Store, kind: Kind, post: Post, failure: SlackFailure, now: datetime) -> bool:
     attempts = post.attempts + 1
     log.warning("%s post %s refused by Slack (%s), attempt %d", post.kind, post.key, failure.error, attempts)
     if failure.final or attempts >= MAX_ATTEMPTS:
-        if store.posts.move(post.key, "failed", states.post_sources("failed"), error=failure.error):
-            kind.failed(store, post, failure.error, now)
+        _fail(store, kind, post, failure.error, now)
     else:
         store.posts.move(post.key, "queued", states.post_sources("queued"), error=failure.error)
     return False

@@ -18,7 +18,7 @@ from bot.i18n import t
 from bot.rules import anonymity
 from bot.rules.schedule import iso, parse_iso
 from bot.rules.text import clean
-from bot.services import summaries
+from bot.services import sessions, summaries
 from bot.services.directory import Directory
 from bot.services.linking import Linker
 from bot.services.outbox import WAIT, Kind, Message, queue
@@ -180,10 +180,7 @@ KINDS = {"answer": Kind(render_answer, answer_sent)}
 
 def open_prompt(store: Store, prompt_id: object) -> tuple[Prompt, Session]:
     """The prompt a button or form names, in a session not yet closed; else NotAllowed saying why."""
-    found = store.prompts.with_session(int(prompt_id)) if str(prompt_id).isdigit() and len(str(prompt_id)) < 12 else None
-    if found is None:
-        raise Refused("notice.gone")
-    prompt, session = found
+    prompt, session = sessions.prompt_of(store, prompt_id)
     if session.state == "closed":
         raise Refused("notice.closed", session.language, title=session.title)
     return prompt, session

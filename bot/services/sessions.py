@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from bot.errors import BadInput, NotFound, Refused
 from bot.rules import anonymity, ids, states
 from bot.rules.decks import Deck
-from bot.rules.schedule import check_start, check_timezone, iso, parse_iso, plan, shifted
+from bot.rules.schedule import check_start, check_timezone, iso, local, parse_iso, plan, shifted
 from bot.services.linking import Linker
 from bot.services.posting import post_now
 from storage import Store
@@ -213,11 +212,11 @@ def remove_prompt(store: Store, session: Session, prompt: Prompt) -> None:
 
 
 def prompt_of(store: Store, prompt_id: object) -> tuple[Prompt, Session]:
+    """The prompt a button or form names, with its session; Refused if there is no such prompt."""
     found = store.prompts.with_session(int(prompt_id)) if str(prompt_id).isdigit() and len(str(prompt_id)) < 12 else None
     if found is None:
         raise Refused("notice.gone")
     return found
-
 
 
 def describe(store: Store, session: Session) -> dict:
@@ -241,7 +240,7 @@ def describe(store: Store, session: Session) -> dict:
 
 
 def _local(moment: str, tz_name: str) -> str:
-    return parse_iso(moment).astimezone(ZoneInfo(tz_name)).strftime("%Y-%m-%d %H:%M")
+    return local(moment, tz_name).strftime("%Y-%m-%d %H:%M")
 
 
 def as_text(described: dict) -> str:
