@@ -63,7 +63,8 @@ class Ticker:
         self.owner = owner_id()
         self.tallies = posting.Tallies()
         self.kinds = {**posting.kinds(people, linker), **replies.KINDS, **closing.kinds(people)}
-        self._running: set[str] = set()
+        # Sessions already running when the bot starts need no second read: the directory was read at start.
+        self._running = {s.id for s in store.sessions.list(states=("running",))}
         self._newest = -1
         self.stopping = False  # set when the bot stops: the tick under way ends after its current step
         self.steps: list[Callable[[datetime], object]] = [

@@ -13,7 +13,7 @@ from operator import attrgetter
 
 from storage.connection import Connection
 from storage.records import Reply, Session
-from storage.sessions import _SESSION_COLUMNS, session_from
+from storage.sessions import _SESSION_JOINED, joined_session
 
 _COLUMNS = [f.name for f in fields(Reply) if f.name != "votes"]
 _VOTES = "(SELECT COUNT(DISTINCT voter) FROM votes v WHERE v.reply_id = r.id AND v.active = 1)"
@@ -76,13 +76,12 @@ class Replies:
 
     def by_message(self, channel: str, ts: str) -> tuple[Reply, Session] | None:
         """The reply shown as message `ts` (a thread reply, or the bot's post of a modal answer), with its session."""
-        rows = self.db.rows(f"SELECT {_SELECT}, {', '.join(f's.{c} AS s_{c}' for c in _SESSION_COLUMNS)} "
-                            "FROM replies r JOIN sessions s ON s.id = r.session_id WHERE r.channel = ? AND r.ts = ?",
-                            [channel, ts])
+        rows = self.db.rows(f"SELECT {_SELECT}, {_SESSION_JOINED} FROM replies r JOIN sessions s "
+                            "ON s.id = r.session_id WHERE r.channel = ? AND r.ts = ?", [channel, ts])
         if not rows:
             return None
         row = rows[0]
-        session = session_from({c: row.pop(f"s_{c}") for c in _SESSION_COLUMNS})
+        session = joined_session(row)
         return _reply(row), session
 
     def of_session(self, session_id: str) -> list[Reply]:

@@ -12,6 +12,7 @@ _SESSION_COLUMNS = [f.name for f in fields(Session) if f.name != "facilitators"]
 _PROMPT_COLUMNS = [f.name for f in fields(Prompt)]
 _PROMPT_SELECT = ", ".join(f"p.{c}" for c in _PROMPT_COLUMNS)
 _SESSION_SELECT = ", ".join(f"s.{c}" for c in _SESSION_COLUMNS)
+_SESSION_JOINED = ", ".join(f"s.{c} AS s_{c}" for c in _SESSION_COLUMNS)  # beside another table's columns
 _FACILITATORS = ("(SELECT group_concat(user_id, ' ') FROM (SELECT user_id FROM session_facilitators f "
                  "WHERE f.session_id = s.id ORDER BY user_id))")
 
@@ -153,14 +154,12 @@ class Prompts:
 
     def _joined(self, where: str, params: list, facilitators: bool = True) -> tuple[Prompt, Session] | None:
         extra = f", {_FACILITATORS} AS s_facilitators" if facilitators else ""
-        rows = self.db.rows(f"SELECT {_PROMPT_SELECT}, {', '.join(f's.{c} AS s_{c}' for c in _SESSION_COLUMNS)}"
-                            f"{extra} FROM prompts p JOIN sessions s ON s.id = p.session_id WHERE {where} LIMIT 1",
-                            params)
+        rows = self.db.rows(f"SELECT {_PROMPT_SELECT}, {_SESSION_JOINED}{extra} FROM prompts p "
+                            f"JOIN sessions s ON s.id = p.session_id WHERE {where} LIMIT 1", params)
         if not rows:
             return None
         row = rows[0]
-        session = session_from({c: row.pop(f"s_{c}") for c in _SESSION_COLUMNS} |
-                               {"facilitators": row.pop("s_facilitators", "")})
+        session = joined_session(row)
         return prompt_from(row), session
 
     def due(self, now: str) -> list[Prompt]:
@@ -250,6 +249,12 @@ def session_from(row: dict) -> Session:
     row["anonymity_fixed"], row["auto_close"] = bool(row["anonymity_fixed"]), bool(row["auto_close"])
     row["facilitators"] = tuple((row.get("facilitators") or "").split())
     return Session(**row)
+
+
+def joined_session(row: dict) -> Session:
+    """The session of a row selected with `_SESSION_JOINED` (its columns are taken out of the row)."""
+    return session_from({c: row.pop(f"s_{c}") for c in _SESSION_COLUMNS} |
+                        {"facilitators": row.pop("s_facilitators", "")})
 
 
 def prompt_from(row: dict) -> Prompt:

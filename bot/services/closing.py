@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from bot import exports
 from bot.blocks import messages
 from bot.i18n import t
 from bot.rules.schedule import parse_iso
@@ -15,7 +14,7 @@ from bot.services.directory import Directory
 from bot.services.linking import Linker
 from bot.services.outbox import Kind, Message, queue
 from bot.services.sessions import close_session
-from bot.webapi import Slack, SlackFailure, Upload
+from bot.webapi import Slack, SlackFailure
 from storage import Store
 from storage.records import Post, Session
 
@@ -86,13 +85,11 @@ def render_export(people: Directory):
         session = store.sessions.get(post.session_id)
         if session is None:
             return None
-        files = summaries.export_all(store, session, DM_FORMATS, people)
         summary = summaries.session_summary(store, session, "facilitator", people)
         comment = t(session.language, "facilitator.export", title=session.title, answers=summary.replies,
                     people=summary.participants, n=summary.participants)
-        uploads = tuple(Upload(exports.filename(session, fmt), f"{session.title} ({fmt.upper()})", data)
-                        for fmt, data in files.items())
-        return Message({"text": comment}, uploads)
+        return Message({"text": comment}, summaries.export_uploads(store, session, DM_FORMATS, people,
+                                                                   known={"facilitator": summary}))
     return render
 
 

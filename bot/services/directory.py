@@ -142,8 +142,7 @@ class Directory:
             log.warning("could not read a member (%s)", failure.error)
             return None
         self.store.people.save([person])
-        self._reload()
-        return self._people.get(user_id)
+        return self._reload_one(user_id)
 
     def learn_channel(self, channel_id: str, quick: bool = False) -> dict | None:
         """Read a channel's name, privacy and whether the bot is in it (conversations.info; `quick` before an
@@ -167,11 +166,19 @@ class Directory:
     def set_role(self, user_id: str, role: str | None) -> None:
         """A facilitator's `/hvis rolle`: future replies of this person carry `role` (None: back to automatic)."""
         self.store.people.set_role(self.team_id, user_id, role)
-        self._reload()
+        self._reload_one(user_id)
 
     def forget(self, user_id: str) -> None:
         with self._lock:
             self._people = {k: v for k, v in self._people.items() if k != user_id}
+
+    def _reload_one(self, user_id: str) -> Person | None:
+        """One person read again from the table (with a role a facilitator set), the others kept as they are."""
+        person = self.store.people.get(self.team_id, user_id)
+        with self._lock:
+            if person is not None:  # a new dict, never one changed in place: readers take no lock
+                self._people = {**self._people, user_id: person}
+        return person
 
     def _reload(self) -> None:
         with self._lock:

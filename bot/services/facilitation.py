@@ -21,7 +21,7 @@ from bot.rules.schedule import from_pickers
 from bot.services import privacy, sessions, summaries
 from bot.services.directory import Directory
 from bot.services.linking import Linker
-from bot.webapi import Slack, SlackFailure, Upload
+from bot.webapi import Slack, SlackFailure
 from storage import Store
 from storage.records import Session
 
@@ -192,9 +192,7 @@ def _export(command: Command, caller: Caller, parts: Parts) -> dict:
 
 def send_files(parts: Parts, session: Session, user: str, formats: tuple[str, ...]) -> None:
     """A facilitator's export, as files in a direct message."""
-    files = summaries.export_all(parts.store, session, formats, parts.people)
-    uploads = [Upload(exports.filename(session, fmt), f"{session.title} ({fmt.upper()})", data)
-               for fmt, data in files.items()]
+    uploads = summaries.export_uploads(parts.store, session, formats, parts.people)
     channel = parts.slack.dm(user)
     parts.slack.share_uploads(channel, uploads, parts.slack.reserve_uploads(uploads),
                               t(session.language, "export.comment", title=session.title))

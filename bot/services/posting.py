@@ -177,9 +177,11 @@ class Tallies:
             for prompt in prompts:
                 if prompt.kind == "open" or prompt.state != "posted":
                     continue
-                values = store.replies.values(prompt.id)
                 shown, at = self._shown.get(prompt.id, (0, 0.0))
-                if len(values) == shown or time.monotonic() - at < TALLY_EVERY:
+                if time.monotonic() - at < TALLY_EVERY:
+                    continue
+                values = store.replies.values(prompt.id)
+                if len(values) == shown:
                     continue
                 try:
                     slack.update(session.channel, prompt.message_ts,

@@ -11,6 +11,7 @@ from bot import exports
 from bot.rules import themes as theming
 from bot.rules.summary import Narrative, Summary, Turnout, summarize
 from bot.services.directory import Directory
+from bot.webapi import Upload
 from storage import Store
 from storage.records import Prompt, Reply, Session, Theme
 
@@ -111,10 +112,11 @@ def export(store: Store, session: Session, fmt: str, people: Directory | None = 
     return exports.render(session_summary(store, session, exports.AUDIENCE[fmt], people), fmt, delimiter=delimiter)
 
 
-def export_all(store: Store, session: Session, formats: Sequence[str], people: Directory | None = None
-               ) -> Mapping[str, bytes]:
-    """Several formats from one summary per audience (the summary is the expensive part)."""
-    summaries: dict[str, Summary] = {}
+def export_all(store: Store, session: Session, formats: Sequence[str], people: Directory | None = None,
+               known: Mapping[str, Summary] | None = None) -> Mapping[str, bytes]:
+    """Several formats from one summary per audience (the summary is the expensive part; `known` ones,
+    by audience, are used as they are)."""
+    summaries: dict[str, Summary] = dict(known or {})
     files = {}
     for fmt in formats:
         audience = exports.AUDIENCE[fmt]
@@ -122,3 +124,10 @@ def export_all(store: Store, session: Session, formats: Sequence[str], people: D
             summaries[audience] = session_summary(store, session, audience, people)
         files[fmt] = exports.render(summaries[audience], fmt)
     return files
+
+
+def export_uploads(store: Store, session: Session, formats: Sequence[str], people: Directory | None = None,
+                   known: Mapping[str, Summary] | None = None) -> tuple[Upload, ...]:
+    """The export files a facilitator gets in a direct message, each named and titled for the session."""
+    return tuple(Upload(exports.filename(session, fmt), f"{session.title} ({fmt.upper()})", data)
+                 for fmt, data in export_all(store, session, formats, people, known).items())

@@ -151,16 +151,15 @@ def delete_answer_action(ack: Ack, body: dict, context: BoltContext) -> None:
     except Refused:
         return
     view = body.get("view") or {}
-    refreshed = _home(context, user) if view.get("type") == "home" else modals.my_data(
-        modals.language_of(view, context["settings"].language), privacy.mine(store, context["linker"], user))
 
-    def after() -> None:
+    def after() -> None:  # after the acknowledgement: the deletion is stored, the rest is Slack's to show
         if reply.source == "modal" and reply.ts:
             slack.delete(reply.channel, reply.ts)
         if view.get("type") == "home":
-            slack.publish_home(user, refreshed)
+            slack.publish_home(user, _home(context, user))
         elif view.get("id"):
-            slack.update_view(view["id"], refreshed)
+            slack.update_view(view["id"], modals.my_data(modals.language_of(view, context["settings"].language),
+                                                         privacy.mine(store, context["linker"], user)))
     context["later"](after)
 
 
