@@ -8,7 +8,7 @@ from bot.blocks import actions, button, context, header, message, section, value
 from bot.i18n import clock, date, decimal, t
 from bot.rules import anonymity
 from bot.rules.schedule import local
-from bot.rules.summary import SCALE, Summary, scale_summary, vote_counts
+from bot.rules.summary import Summary, is_scale_value, scale_summary, vote_counts
 from bot.rules.text import MAX_SECTION, escape, shorten
 from storage.records import Prompt, Reply, Session
 
@@ -50,7 +50,7 @@ def prompt_message(session: Session, prompt: Prompt, total: int, values: Sequenc
 def tally(lang: str, prompt: Prompt, values: Sequence[str]) -> str:
     """Bars in text with counts (and the mean of a scale): an aggregate, never who chose what."""
     if prompt.kind == "scale":
-        numbers = [int(v) for v in values if v.strip() in {str(n) for n in SCALE}]
+        numbers = [int(v) for v in values if is_scale_value(v)]
         summary = scale_summary(numbers, prompt.scale_labels)
         rows = [(str(n), count) for n, count in summary.distribution]
         head = t(lang, "tally.scale", n=summary.n, mean=decimal(lang, summary.mean) if summary.mean else "–")

@@ -8,11 +8,11 @@ same counts as the tables beside them, so a chart never shows more than the text
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Union
+from typing import Mapping, Union
 
 from bot.exports import words
 from bot.i18n import clock, t
-from bot.rules.summary import Answer, Narrative, PromptSummary, Summary
+from bot.rules.summary import Answer, Narrative, PromptSummary, Summary, ranked
 
 QUOTES_PER_THEME = 3
 
@@ -106,13 +106,10 @@ def _totals(summary: Summary, lang: str) -> Section:
                       t(lang, "report.participation", participants=summary.participants, members=summary.members,
                         percent=words.percent(lang, summary.participation or 0.0))))
     facts.append((t(lang, "totals.votes"), words.number(lang, summary.votes)))
-    notes = [t(lang, "report.caveat")]
-    if summary.named_people and summary.anonymous_people:
-        notes.append(t(lang, "report.counted_apart"))
     blocks: list[Block] = [Facts(tuple(facts))]
     if summary.by_role:
         blocks.append(_role_table(summary.by_role, lang))
-    blocks.append(Paragraph(" ".join(notes), "note"))
+    blocks.append(Paragraph(words.caveat(lang, summary), "note"))
     if summary.prompts:
         blocks.append(Table((t(lang, "report.number"), t(lang, "report.question"), t(lang, "totals.answers"),
                              t(lang, "totals.participants")),
@@ -177,7 +174,7 @@ def _prompt(prompt: PromptSummary, lang: str) -> Section:
 
 def _scale(prompt: PromptSummary, lang: str) -> list[Block]:
     scale = prompt.scale
-    meaning = dict(zip((1, 5), scale.labels))
+    meaning = scale.meaning
     blocks: list[Block] = [
         Facts(((t(lang, "report.scale_n"), words.number(lang, scale.n)),
                (t(lang, "report.scale_mean"), words.number(lang, scale.mean)),
@@ -204,10 +201,6 @@ def _share(lang: str, n: int, total: int) -> str:
     return words.percent(lang, n / total) if total else "–"
 
 
-def _ranked(answers: Iterable[Answer]) -> tuple[Answer, ...]:
-    return tuple(sorted(answers, key=lambda a: (-a.votes, a.created_at, a.id)))
-
-
 def _comments(prompt: PromptSummary, lang: str) -> list[Block]:
     """Themes (label, keywords, size, quotes), then the answers no theme holds; comments for vote and scale."""
     kind = "answers" if prompt.kind == "open" else "comments"
@@ -228,7 +221,7 @@ def _comments(prompt: PromptSummary, lang: str) -> list[Block]:
     rest = [a for a in prompt.comments if a.id not in themed]
     if rest:
         title = t(lang, f"report.other_{kind}" if prompt.themes else f"report.{kind}")
-        blocks.append(Section(title, (Items(tuple(_item(lang, a) for a in _ranked(rest))),)))
+        blocks.append(Section(title, (Items(tuple(_item(lang, a) for a in ranked(rest))),)))
     return blocks
 
 

@@ -89,6 +89,13 @@ def number(lang: str, value: float | int | None) -> str:
     return f"{value:.2f}".rstrip("0").replace(".", t(lang, "number.decimal"))
 
 
+def caveat(lang: str, summary: Summary) -> str:
+    """What the figures cannot say, and (when both kinds answered) that named and anonymous people are
+    counted apart."""
+    counted_apart = summary.named_people and summary.anonymous_people
+    return t(lang, "report.caveat") + (" " + t(lang, "report.counted_apart") if counted_apart else "")
+
+
 def percent(lang: str, fraction: float) -> str:
     """`75 %` in Danish, `75%` in English."""
     return t(lang, "number.percent", value=math.floor(fraction * 100 + 0.5))   # half up: 12.5 % is "13 %"

@@ -106,9 +106,7 @@ def _overview(sheet: _Sheet, summary: Summary, lang: str) -> None:
     sheet.sheet.set_column(1, 1, 40)
     sheet.sheet.set_column(2, 20, 12)
     closed = words.local(s, s.closed_at).replace(tzinfo=None) if s.closed_at else None
-    notes = t(lang, "report.caveat")
-    if summary.named_people and summary.anonymous_people:
-        notes += " " + t(lang, "report.counted_apart")
+    notes = words.caveat(lang, summary)
     sheet.write([t(lang, "sheet.field"), t(lang, "sheet.value")], header=True)
     for label, value in (
         (t(lang, "sheet.title"), s.title), (t(lang, "sheet.channel"), words.channel(s)),
@@ -165,9 +163,8 @@ def _tallies(sheet: _Sheet, summary: Summary, lang: str) -> None:
     for p in summary.prompts:
         kind = words.label(lang, f"sheet.kind_{p.kind}", p.kind)
         if p.scale:
-            meaning = dict(zip((1, 5), p.scale.labels))
             for value, n in p.scale.distribution:
-                sheet.write([p.position, p.key, p.text, kind, value, meaning.get(value), n])
+                sheet.write([p.position, p.key, p.text, kind, value, p.scale.meaning.get(value), n])
         for option, n in p.vote or ():
             sheet.write([p.position, p.key, p.text, kind, option, None, n])
     sheet.filter()

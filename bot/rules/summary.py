@@ -20,6 +20,7 @@ TIMELINE_MINUTES = 15
 TOP_IDEAS = 5
 UNKNOWN_ROLE = "unknown"  # the bucket for answers whose role may not be shown
 SCALE = tuple(range(1, 6))
+SCALE_VALUES = frozenset(str(n) for n in SCALE)
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,11 @@ class ScaleSummary:
     median: float | None
     distribution: tuple[tuple[int, int], ...]   # (value 1–5, count)
     labels: tuple[str, ...] = ()                # what 1 and 5 mean
+
+    @property
+    def meaning(self) -> dict[int, str]:
+        """What a point of the scale means, for the points the deck named (1 and 5)."""
+        return dict(zip((1, 5), self.labels))
 
 
 @dataclass(frozen=True)
@@ -204,8 +210,13 @@ def _is_value(prompt: Prompt, text: str) -> bool:
     if prompt.kind == "vote":
         return text in prompt.options
     if prompt.kind == "scale":
-        return text.strip() in {str(n) for n in SCALE}
+        return is_scale_value(text)
     return False
+
+
+def is_scale_value(text: str) -> bool:
+    """Whether an answer to a scale prompt is one of its points (1–5)."""
+    return text.strip() in SCALE_VALUES
 
 
 def scale_summary(values: Sequence[int], labels: Sequence[str] = ()) -> ScaleSummary:
@@ -222,10 +233,14 @@ def vote_counts(options: Sequence[str], choices: Sequence[str]) -> tuple[tuple[s
     return tuple(sorted(counts, key=lambda pair: -pair[1]))
 
 
+def ranked(answers) -> tuple[Answer, ...]:
+    """Answers by support: most votes first, then the earliest."""
+    return tuple(sorted(answers, key=lambda a: (-a.votes, a.created_at, a.id)))
+
+
 def top_ideas(answers, limit: int = TOP_IDEAS) -> tuple[Answer, ...]:
     """The most supported answers: most votes first, then the earliest; only answers someone supported."""
-    supported = [a for a in answers if a.votes > 0]
-    return tuple(sorted(supported, key=lambda a: (-a.votes, a.created_at, a.id))[:limit])
+    return ranked(a for a in answers if a.votes > 0)[:limit]
 
 
 def timeline(times: Sequence[str], minutes: int = TIMELINE_MINUTES) -> tuple[tuple[str, int], ...]:
