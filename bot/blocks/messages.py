@@ -113,8 +113,7 @@ def wrapup(summary: Summary) -> dict:
              people=summary.participants, n=summary.participants, prompts=len(summary.prompts))
     blocks = [header(t(lang, "wrapup.header")), section(text)]
     if summary.top:
-        lines = [f"• “{escape(shorten(a.text, 180))}” ({a.votes} 👍)" for a in summary.top[:3]]
-        blocks.append(section(f"*{t(lang, 'wrapup.top')}*\n" + "\n".join(lines)))
+        blocks.append(_top_ideas(lang, summary, 180))
     themes = [theme.label for prompt in summary.prompts for theme in prompt.themes[:2]]
     if themes:
         blocks.append(section(f"*{t(lang, 'wrapup.themes')}*\n" + " · ".join(escape(label) for label in themes[:8])))
@@ -122,15 +121,23 @@ def wrapup(summary: Summary) -> dict:
     return message(text, blocks)
 
 
+def _top_ideas(lang: str, summary: Summary, limit: int) -> dict:
+    """The three most supported ideas, each with its 👍 count."""
+    return section(f"*{t(lang, 'wrapup.top')}*\n" + "\n".join(
+        f"• “{escape(shorten(a.text, limit))}” ({a.votes} 👍)" for a in summary.top[:3]))
+
+
+def schedule_line(lang: str, session: Session, prompt: Prompt, limit: int) -> str:
+    """One prompt of the plan as people read it: `kl. 09.30  1. Tænk nu, hvis …`."""
+    when = clock(lang, local(prompt.due_at, session.timezone))
+    return f"`{when}`  *{prompt.position}.* {escape(shorten(prompt.text, limit))}"
+
+
 def schedule_lines(session: Session, prompts: Sequence[Prompt]) -> str:
-    """The plan as people read it: `kl. 09.30  1. Tænk nu, hvis …`."""
+    """The plan, a line per prompt, with the state of those no longer simply waiting."""
     lang = session.language
-    lines = []
-    for prompt in prompts:
-        when = clock(lang, local(prompt.due_at, session.timezone))
-        state = "" if prompt.state == "pending" else f" _({t(lang, 'state.' + prompt.state)})_"
-        lines.append(f"`{when}`  *{prompt.position}.* {escape(shorten(prompt.text, 90))}{state}")
-    return "\n".join(lines)
+    return "\n".join(schedule_line(lang, session, prompt, 90) + (
+        "" if prompt.state == "pending" else f" _({t(lang, 'state.' + prompt.state)})_") for prompt in prompts)
 
 
 def planned(session: Session, prompts: Sequence[Prompt]) -> dict:
@@ -159,8 +166,7 @@ def summary(summary: Summary) -> dict:
              people=summary.participants, n=summary.participants, votes=summary.votes)
     blocks = [section(text)]
     if summary.top:
-        blocks.append(section(f"*{t(lang, 'wrapup.top')}*\n" + "\n".join(
-            f"• “{escape(shorten(a.text, 150))}” ({a.votes} 👍)" for a in summary.top[:3])))
+        blocks.append(_top_ideas(lang, summary, 150))
     for prompt in summary.prompts[:20]:
         line = f"*{prompt.position}.* {escape(shorten(prompt.text, 80))} — {t(lang, 'summary.answers', n=prompt.replies)}"
         if prompt.scale and prompt.scale.n:

@@ -6,8 +6,8 @@ import json
 from datetime import datetime
 from typing import Sequence
 
-from bot.blocks import actions, button, confirm, context, divider, option, plain, section
-from bot.i18n import clock, date, t
+from bot.blocks import actions, button, confirm, context, divider, messages, option, plain, section
+from bot.i18n import LANGUAGES, date, t
 from bot.rules import anonymity, states
 from bot.rules.schedule import local
 from bot.rules.text import escape, shorten
@@ -126,10 +126,9 @@ def plan(session: Session, prompts: Sequence[Prompt]) -> dict:
                         state=t(lang, f"state.{session.state}"))),
               section(t(lang, "plan.anonymity"), accessory=chooser if session.state != "closed" and len(modes) > 1
                       else None, block_id="anonymity"),
-              context(t(session.language, f"mode.{session.anonymity}")), divider()]
+              context(messages.mode_sentence(session)), divider()]
     for prompt in prompts[:30]:
-        when = clock(lang, local(prompt.due_at, session.timezone))
-        text = f"`{when}`  *{prompt.position}.* {escape(shorten(prompt.text, 150))}"
+        text = messages.schedule_line(lang, session, prompt, 150)
         if prompt.state in states.EDITABLE_PROMPT_STATES:
             blocks.append(section(text))
             blocks.append(actions(
@@ -171,7 +170,7 @@ def language_of(view: dict, default: str) -> str:
         lang = json.loads(view.get("private_metadata") or "{}").get("lang")
     except (ValueError, AttributeError):
         lang = None
-    return lang if lang in ("da", "en") else default
+    return lang if lang in LANGUAGES else default
 
 
 def forget_me(lang: str, answers: int) -> dict:
