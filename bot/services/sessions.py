@@ -177,13 +177,22 @@ def set_anonymity(store: Store, session: Session, mode: str) -> Session:
     return store.sessions.get(session.id)
 
 
-def edit_prompt(store: Store, session: Session, prompt: Prompt, text: str, due: datetime, now: datetime) -> Prompt:
-    """Change a prompt's text and time in the plan before it is posted (its reminder and close move along)."""
+def save_prompt(store: Store, session: Session, prompt_id: object, text: str, due: datetime,
+                now: datetime) -> Prompt:
+    """The plan's prompt form: a prompt changed (`prompt_id` names it) or added, its text and time checked."""
     text = text.strip()
     if not text or len(text) > 1000:
         raise Refused("plan.bad_text", session.language)
     if due < now - timedelta(minutes=1):
         raise Refused("plan.in_past", session.language)
+    if prompt_id:
+        prompt, _ = prompt_of(store, prompt_id)
+        return _edit_prompt(store, session, prompt, text, due)
+    return _add_prompt(store, session, text, due)
+
+
+def _edit_prompt(store: Store, session: Session, prompt: Prompt, text: str, due: datetime) -> Prompt:
+    """Change a prompt's text and time in the plan before it is posted (its reminder and close move along)."""
     times = shifted(prompt.due_at, prompt.remind_at, prompt.close_at, due)
     if not store.prompts.edit(prompt.id, states.EDITABLE_PROMPT_STATES, text=text, due_at=times[0],
                               remind_at=times[1], close_at=times[2]):
@@ -191,14 +200,8 @@ def edit_prompt(store: Store, session: Session, prompt: Prompt, text: str, due: 
     return store.prompts.get(prompt.id)
 
 
-def add_prompt(store: Store, session: Session, text: str, due: datetime, now: datetime,
-               minutes: int = 25) -> Prompt:
+def _add_prompt(store: Store, session: Session, text: str, due: datetime, minutes: int = 25) -> Prompt:
     """Add an open prompt to the plan (it closes `minutes` after it is posted)."""
-    text = text.strip()
-    if not text or len(text) > 1000:
-        raise Refused("plan.bad_text", session.language)
-    if due < now - timedelta(minutes=1):
-        raise Refused("plan.in_past", session.language)
     if session.state == "closed":
         raise Refused("notice.closed", session.language, title=session.title)
     prompt = Prompt(id=0, session_id=session.id, team_id=session.team_id, key=f"extra-{secrets.token_hex(2)}",

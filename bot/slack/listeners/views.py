@@ -60,12 +60,7 @@ def edit_prompt_view(ack: Ack, body: dict, view: dict, context: BoltContext) -> 
     clock_time = (values.get("time", {}).get("time") or {}).get("selected_time")
     try:
         due = from_pickers(day, clock_time, session.timezone)
-        now = context["clock"].now()
-        if meta.get("prompt_id"):
-            prompt, _ = sessions.prompt_of(store, meta["prompt_id"])
-            sessions.edit_prompt(store, session, prompt, text, due, now)
-        else:
-            sessions.add_prompt(store, session, text, due, now)
+        sessions.save_prompt(store, session, meta.get("prompt_id"), text, due, context["clock"].now())
     except BadInput:
         ack(response_action="errors", errors={"time": t(session.language, "new.error_time")})
         return
