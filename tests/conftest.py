@@ -12,10 +12,19 @@ os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 from bot.clock import FixedClock  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.rules.decks import load_deck  # noqa: E402
-from bot.runtime import Bot  # noqa: E402
 from bot.services import sessions  # noqa: E402
 from standin import SlackStandIn  # noqa: E402
-from tests.support import CHANNEL, FACILITATOR, GUEST, POLITICIAN, SECRET, TEAM, USERS, wait_until  # noqa: E402
+from tests.support import (  # noqa: E402
+    CHANNEL,
+    FACILITATOR,
+    GUEST,
+    POLITICIAN,
+    SECRET,
+    TEAM,
+    USERS,
+    running_bot,
+    wait_until,
+)
 
 START = datetime(2026, 3, 12, 8, 0, tzinfo=timezone.utc)
 
@@ -51,12 +60,8 @@ def clock() -> FixedClock:
 @pytest.fixture
 def bot(settings, clock, stub):
     """The real bot (Bolt behind uvicorn, APScheduler ticking) in this process, on an injectable clock."""
-    running = Bot(settings, clock, tick_seconds=0.05)
-    port = running.start_http("127.0.0.1", 0)
-    stub.request_url = f"http://127.0.0.1:{port}/slack/events"
-    running.url = f"http://127.0.0.1:{port}"
-    yield running
-    running.stop()
+    with running_bot(settings, clock, stub) as running:
+        yield running
 
 
 @pytest.fixture

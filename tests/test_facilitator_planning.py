@@ -14,7 +14,7 @@ from bot.i18n import t
 from bot.rules.decks import load_deck
 from bot.rules.schedule import local, parse_iso
 from bot.services import sessions
-from tests.support import CHANNEL, FACILITATOR, TEAM, USERS, texts_of, wait_until
+from tests.support import CHANNEL, FACILITATOR, TEAM, USERS, running_bot, texts_of, wait_until
 
 TZ = "Europe/Copenhagen"
 # The clock fixture stands at 12 March 2026 08:00 UTC, 09:00 in Copenhagen.
@@ -152,11 +152,7 @@ def open_settings(settings):
 
 
 def test_the_creator_may_facilitate_a_session_in_which_they_named_someone_else(open_settings, stub, clock):
-    from bot.runtime import Bot
-
-    running = Bot(open_settings, clock, tick_seconds=0.05)
-    stub.request_url = f"http://127.0.0.1:{running.start_http('127.0.0.1', 0)}/slack/events"
-    try:
+    with running_bot(open_settings, clock, stub) as running:
         creator, other = USERS[0], USERS[1]
         view = planning_modal(stub, user=creator)
         submit(stub, creator, view, title="Temadag", time="10:00", facilitators=[other])
@@ -165,8 +161,6 @@ def test_the_creator_may_facilitate_a_session_in_which_they_named_someone_else(o
         stub.slash(creator, CHANNEL, f"pause {session.id}")
         wait_until(lambda: stub.ephemerals(user=creator), "an answer")
         assert running.store.sessions.get(session.id).state == "paused"
-    finally:
-        running.stop()
 
 
 # ---- inline validation: the modal stays open with the error beside the field --------------------------

@@ -9,8 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from bot.runtime import Bot
-from tests.support import CHANNEL, POLITICIAN, USERS, cli_env, exported, hvis, wait_until
+from tests.support import CHANNEL, POLITICIAN, USERS, cli_env, exported, hvis, running_bot, wait_until
 
 REAL_QUOTE = "Snelaug på hver vej, og kommunen låner skovle ud"
 
@@ -55,26 +54,23 @@ def _completion(summary: str, quotes: list[str]) -> dict:
 @pytest.fixture
 def day(settings, clock, stub, request):
     """A day answered by name, anonymously and with a mention, closed with a (fake) language model configured."""
-    model = FakeModel(*request.param)
-    bot = Bot(settings.__class__(**{**settings.__dict__, "llm_url": model.url, "llm_model": "local-7b",
-                                    "llm_key": "sk-test"}), clock, tick_seconds=0.05)
-    port = bot.start_http("127.0.0.1", 0)
-    stub.request_url = f"http://127.0.0.1:{port}/slack/events"
-    try:
-        from tests.conftest import start_session
+    from tests.conftest import start_session
 
-        session, prompt = start_session(bot, clock)
-        stub.post_as_user(USERS[0], CHANNEL, f"{REAL_QUOTE} – spørg <@{USERS[1]}>", thread_ts=prompt.message_ts)
-        stub.post_as_user(POLITICIAN, CHANNEL, "Vi politikere skal lytte mere", thread_ts=prompt.message_ts)
-        stub.click(USERS[2], CHANNEL, prompt.message_ts, "answer_anonymously", str(prompt.id))
-        view = wait_until(lambda: stub.last_view(USERS[2]), "the answer modal")
-        stub.submit_view(USERS[2], view["id"], {"answer": {"value": "Et anonymt ønske om mere tid"}})
-        wait_until(lambda: len(bot.store.replies.of_session(session.id)) == 3, "three answers")
-        assert hvis("session", "close", session.id, env=cli_env(settings.db_path), cwd=settings.db_path.parent).code == 0
-        wait_until(lambda: (p := bot.store.posts.get(f"wrapup:{session.id}")) and p.state == "sent", "the wrap-up")
-        yield bot, session, model
+    model = FakeModel(*request.param)
+    try:
+        with running_bot(settings, clock, stub, llm_url=model.url, llm_model="local-7b", llm_key="sk-test") as bot:
+            session, prompt = start_session(bot, clock)
+            stub.post_as_user(USERS[0], CHANNEL, f"{REAL_QUOTE} – spørg <@{USERS[1]}>", thread_ts=prompt.message_ts)
+            stub.post_as_user(POLITICIAN, CHANNEL, "Vi politikere skal lytte mere", thread_ts=prompt.message_ts)
+            stub.click(USERS[2], CHANNEL, prompt.message_ts, "answer_anonymously", str(prompt.id))
+            view = wait_until(lambda: stub.last_view(USERS[2]), "the answer modal")
+            stub.submit_view(USERS[2], view["id"], {"answer": {"value": "Et anonymt ønske om mere tid"}})
+            wait_until(lambda: len(bot.store.replies.of_session(session.id)) == 3, "three answers")
+            closed = hvis("session", "close", session.id, env=cli_env(settings.db_path), cwd=settings.db_path.parent)
+            assert closed.code == 0
+            wait_until(lambda: (p := bot.store.posts.get(f"wrapup:{session.id}")) and p.state == "sent", "the wrap-up")
+            yield bot, session, model
     finally:
-        bot.stop()
         model.close()
 
 

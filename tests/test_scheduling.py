@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import threading
-from contextlib import contextmanager
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -16,7 +14,7 @@ from bot.i18n import t
 from bot.rules.decks import load_deck
 from bot.runtime import Bot
 from bot.services import sessions
-from tests.support import CHANNEL, FACILITATOR, GUEST, TEAM, USERS, ticks, wait_until
+from tests.support import CHANNEL, FACILITATOR, GUEST, TEAM, USERS, running_bot, ticks, wait_until
 
 SHORT_DECK = """
 title = "Kort temadag"
@@ -77,18 +75,6 @@ def _notice(stub, user):
     """The direct message to `user` that offers *Send nu*."""
     return wait_until(lambda: [m for m in stub.messages(stub.dm_channel(user))
                                if "post_now" in json.dumps(m["blocks"])], f"the *Send nu* notice to {user}")
-
-
-@contextmanager
-def _running(settings, clock, stub, **changes):
-    """The real bot with changed settings, serving Slack over HTTP and ticking."""
-    bot = Bot(replace(settings, **changes), clock, tick_seconds=0.05)
-    port = bot.start_http("127.0.0.1", 0)
-    stub.request_url = f"http://127.0.0.1:{port}/slack/events"
-    try:
-        yield bot
-    finally:
-        bot.stop()
 
 
 @pytest.fixture
@@ -257,7 +243,7 @@ def test_bot_not_in_the_channel_fails_at_once_and_a_facilitator_group_is_told_ho
     stub.add_user("U0GROUPFAC", name="gry", real_name="Gry Gruppe")
     stub.add_usergroup("S0FACILIT", "facilitatorer", ["U0GROUPFAC"])
     stub.inject("chat.postMessage", error="not_in_channel")
-    with _running(settings, clock, stub, facilitators=frozenset({"S0FACILIT"})) as bot:
+    with running_bot(settings, clock, stub, facilitators=frozenset({"S0FACILIT"})) as bot:
         _, prompts = _create(bot, clock, clock.now(), facilitators=())
         wait_until(lambda: _state(bot, prompts[0]) == "failed", "the prompt to fail")
         assert bot.store.prompts.get(prompts[0].id).error == "not_in_channel"
