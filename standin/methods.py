@@ -327,5 +327,5 @@ METHODS: Dict[str, Tuple[Callable, Tuple[str, ...]]] = {
 
 DEFAULT_SCOPES = ("app_mentions:read", "channels:history", "channels:join", "channels:read", "chat:write",
                   "commands", "files:write", "groups:history", "groups:read", "im:history", "im:read", "im:write",
-                  "mpim:history", "mpim:read", "mpim:write", "reactions:read", "reactions:write", "usergroups:read",
+                  "mpim:history", "mpim:read", "mpim:write", "reactions:read", "usergroups:read",
                   "users:read")
