@@ -140,13 +140,19 @@ class Slack:
             args["ts"] = thread_ts
         if oldest:
             args["oldest"] = oldest
-        for _ in range(HISTORY_PAGES):
+        return self._pages(method, "messages", args, HISTORY_PAGES)
+
+    def _pages(self, method: str, field: str, args: dict, most: int | None = None) -> Iterator:
+        """The items of a cursor-paginated read, page by page (at most `most` pages)."""
+        pages = 0
+        while most is None or pages < most:
             page = self._call(self.reader, method, **args)
-            yield from page.get("messages") or []
+            yield from page.get(field) or []
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 return
-            args["cursor"] = cursor
+            args = {**args, "cursor": cursor}
+            pages += 1
 
     def update(self, channel: str, ts: str, message: dict) -> None:
         self._call(self.writer, "chat_update", channel=channel, ts=ts, **message)
@@ -229,14 +235,7 @@ class Slack:
 
     def members(self, channel: str) -> list[str]:
         """Every member id of a channel (bots included; the caller filters)."""
-        found, args = [], {"channel": channel, "limit": 1000}
-        while True:
-            page = self._call(self.reader, "conversations_members", **args)
-            found += page.get("members") or []
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                return found
-            args["cursor"] = cursor
+        return list(self._pages("conversations_members", "members", {"channel": channel, "limit": 1000}))
 
     def join(self, channel: str) -> None:
         self._call(self.writer, "conversations_join", channel=channel)
@@ -246,14 +245,7 @@ class Slack:
 
     def users(self) -> Iterator[dict]:
         """Every member of the workspace (users.list, page by page)."""
-        args: dict = {"limit": 1000}
-        while True:
-            page = self._call(self.reader, "users_list", **args)
-            yield from page.get("members") or []
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                return
-            args["cursor"] = cursor
+        return self._pages("users_list", "members", {"limit": 1000})
 
     def user(self, user_id: str, quick: bool = False) -> dict:
         return self._call(self._quick() if quick else self.reader, "users_info", user=user_id)["user"]
