@@ -71,11 +71,10 @@ def forget(store: Store, linker: Linker, people: Directory, slack: Slack | None,
     store.people.forget(user_id)
     people.forget(user_id)
     store.sessions.forget_facilitator(user_id)
-    for post in store.posts.of_user(user_id):
-        if post.kind == "export" and post.state == "sent" and post.ts and not post.ts.startswith("files:"):
-            report.export_files.append(_link(slack, post.channel, post.ts))
+    # Export files sent earlier (to them, and of the sessions they answered in) can only be deleted by hand.
+    exports = [p for p in store.posts.of_user(user_id) if p.kind == "export"]
     store.posts.forget_user(user_id)
-    for post in store.posts.exports_of(list(sessions_touched)):
+    for post in exports + store.posts.exports_of(list(sessions_touched)):
         if post.state == "sent" and post.ts and not post.ts.startswith("files:"):
             report.export_files.append(_link(slack, post.channel, post.ts))
     for session_id in sessions_touched:

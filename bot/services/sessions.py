@@ -66,8 +66,7 @@ def plan_session(deck: Deck, *, title: str, channel: str, start: datetime, timez
 
 def save_session(store: Store, linker: Linker, session: Session, prompts: list[Prompt]) -> tuple[Session, list[Prompt]]:
     """Store a planned session unless its channel is busy then, and give it its linking secret."""
-    end = max(parse_iso(p.close_at) if p.close_at else parse_iso(p.due_at) + DEFAULT_ROUND for p in prompts)
-    overlapping = _overlap(store, session.channel, parse_iso(prompts[0].due_at), end)
+    overlapping = _overlap(store, session.channel, parse_iso(prompts[0].due_at), _end(prompts))
     if overlapping:
         raise BadInput(f"channel {session.channel} already has the session “{overlapping.title}” ({overlapping.id}) "
                        "at that time; choose another time or channel")
@@ -84,11 +83,14 @@ def _overlap(store: Store, channel: str, start: datetime, end: datetime) -> Sess
         prompts = store.prompts.of(other.id)
         if not prompts:
             continue
-        first = parse_iso(prompts[0].due_at)
-        last = max(parse_iso(p.close_at) if p.close_at else parse_iso(p.due_at) + DEFAULT_ROUND for p in prompts)
-        if start < last and first < end:
+        if start < _end(prompts) and parse_iso(prompts[0].due_at) < end:
             return other
     return None
+
+
+def _end(prompts: list[Prompt]) -> datetime:
+    """When a session's day is over: its last round closes (a round without a close time lasts DEFAULT_ROUND)."""
+    return max(parse_iso(p.close_at) if p.close_at else parse_iso(p.due_at) + DEFAULT_ROUND for p in prompts)
 
 
 def get_session(store: Store, session_id: str) -> Session:
